@@ -1,0 +1,25 @@
+//! commentd: a comment-moderation service.
+//!
+//! See `ARCHITECTURE.md` for the map of modules and their invariants.
+
+pub mod app;
+pub mod cli;
+pub mod core;
+pub mod domain;
+pub mod eval;
+pub mod feed;
+pub mod grpc;
+pub mod moderation;
+pub mod store;
+pub mod telemetry;
+
+/// Code generated from `proto/commentd/v1/commentd.proto`.
+pub mod proto {
+    #![allow(clippy::all, missing_docs)]
+    tonic::include_proto!("commentd.v1");
+
+    /// The encoded descriptor set of the API and everything it imports,
+    /// served by reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("commentd_descriptor");
+}

@@ -1,0 +1,447 @@
+//! The moderation engine: a comment body and a rule set in, a verdict out.
+//!
+//! This module is pure: no I/O, no clock, no async, nothing from tonic,
+//! prost, sled or tokio. The same body, rule set and [`Context`] always give
+//! the same [`Verdict`], and no input makes it panic.
+//!
+//! ```
+//! use commentd::moderation::{Action, Context, RuleSet};
+//!
+//! let rules = RuleSet::from_toml(r#"
+//!     [[rule]]
+//!     id = "profanity"
+//!     category = "profanity"
+//!     action = "reject"
+//!     terms = ["*fuck*", "shit*"]
+//! "#, "example.toml").unwrap();
+//!
+//! let verdict = rules.moderate("what the f.u.c.k", &Context::default());
+//! assert_eq!(verdict.action, Action::Reject);
+//! let span = &verdict.matches[0].spans[0];
+//! assert_eq!(&"what the f.u.c.k"[span.start as usize..span.end as usize], "f.u.c.k");
+//!
+//! assert_eq!(rules.moderate("Scunthorpe won 3-1", &Context::default()).action, Action::Approve);
+//! ```
+//!
+//! How a body is read: [`text`] normalises it and renders it into symbol
+//! streams; [`terms`] finds every term of every rule in one Aho–Corasick pass;
+//! [`heuristics`] judges links, capitals, repetition, emoji, contact details,
+//! length and author activity; [`rules`] reads the TOML rule file.
+
+mod fold;
+mod heuristics;
+mod rules;
+mod terms;
+mod text;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+pub use self::heuristics::{
+    AuthorRateLimit, CapitalsLimit, ContactDetection, EmojiLimit, LengthLimits, LinkLimits,
+    RepeatedCharsLimit, RepeatedWordsLimit,
+};
+use self::heuristics::{Finding, find_links};
+pub use self::rules::{RuleFileError, RuleProblem};
+use self::terms::Matcher;
+pub use self::terms::{Term, TermError};
+use self::text::{NormText, Streams};
+
+/// The rule set built into the binary, used unless `--rules` names a file.
+pub const DEFAULT_RULES: &str = include_str!("default_rules.toml");
+
+/// What a rule asks for. Ordered by severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    Approve,
+    Review,
+    Reject,
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Action::Approve => "approve",
+            Action::Review => "review",
+            Action::Reject => "reject",
+        })
+    }
+}
+
+/// A byte range of the original body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+/// A rule that fired, with why and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleMatch {
+    pub rule_id: String,
+    pub category: String,
+    pub action: Action,
+    pub reason: String,
+    pub spans: Vec<Span>,
+}
+
+/// The outcome of moderating one body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// The most severe action among the rules that fired; approve if none.
+    pub action: Action,
+    pub rule_set_version: String,
+    /// Every rule that fired, in rule-file order.
+    pub matches: Vec<RuleMatch>,
+}
+
+/// What the engine may know beyond the body: the clock and the author's
+/// recent activity, both supplied by the caller so the engine stays pure.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Now, in Unix microseconds.
+    pub now_micros: u64,
+    /// Times (Unix microseconds) of the author's most recent comments; at
+    /// most [`RuleSet::author_history_needed`] are read.
+    pub author_recent_micros: Vec<u64>,
+}
+
+/// Which text a regular expression reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegexTarget {
+    /// The normalised text: lower case, compatibility-folded, without
+    /// invisible characters or accents.
+    Normalized,
+    /// The body exactly as sent.
+    Original,
+}
+
+/// The condition of a rule.
+#[derive(Debug)]
+pub enum Condition {
+    /// Term lists, matched by the rule set's shared matcher; `displays` are
+    /// the terms as written, for explanations.
+    Terms {
+        displays: Vec<String>,
+    },
+    Regex {
+        regex: Regex,
+        target: RegexTarget,
+        exceptions: Vec<Regex>,
+    },
+    Links(LinkLimits),
+    Capitals(CapitalsLimit),
+    RepeatedChars(RepeatedCharsLimit),
+    RepeatedWords(RepeatedWordsLimit),
+    Emoji(EmojiLimit),
+    Contact(ContactDetection),
+    Length(LengthLimits),
+    AuthorRate(AuthorRateLimit),
+}
+
+/// One rule of a rule set.
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub category: String,
+    pub action: Action,
+    pub condition: Condition,
+}
+
+/// Regular expressions of one target, tested together first.
+#[derive(Debug)]
+struct RegexGroup {
+    set: RegexSet,
+    /// Rule index of each pattern of `set`.
+    rules: Vec<usize>,
+}
+
+impl RegexGroup {
+    fn new(rules: &[Rule], target: RegexTarget) -> Option<RegexGroup> {
+        let (patterns, indices): (Vec<&str>, Vec<usize>) = rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match &r.condition {
+                Condition::Regex {
+                    regex, target: t, ..
+                } if *t == target => Some((regex.as_str(), i)),
+                _ => None,
+            })
+            .unzip();
+        if patterns.is_empty() {
+            return None;
+        }
+        let set = RegexSetBuilder::new(patterns)
+            .size_limit(rules::REGEX_SIZE_LIMIT * 16)
+            .dfa_size_limit(rules::REGEX_SIZE_LIMIT * 16)
+            .build()
+            .ok()?;
+        Some(RegexGroup {
+            set,
+            rules: indices,
+        })
+    }
+}
+
+/// A compiled, immutable rule set. Build it once, share it (`Arc`), swap it
+/// whole to change the rules.
+#[derive(Debug)]
+pub struct RuleSet {
+    name: String,
+    version: String,
+    rules: Vec<Rule>,
+    matcher: Matcher,
+    normalized_regexes: Option<RegexGroup>,
+    original_regexes: Option<RegexGroup>,
+    needs_links: bool,
+}
+
+/// Work done by one moderation, for tests that bound it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Characters of the normalised text.
+    pub normalized_chars: u64,
+    /// Symbols in the streams the automaton searched.
+    pub stream_symbols: u64,
+    /// Automaton matches and exception checks examined.
+    pub matches_examined: u64,
+}
+
+impl RuleSet {
+    /// Parses and validates a rule file. `origin` names it in errors.
+    pub fn from_toml(source: &str, origin: &str) -> Result<RuleSet, RuleFileError> {
+        rules::parse(source, origin)
+    }
+
+    /// The rule set built into the binary.
+    pub fn builtin() -> RuleSet {
+        RuleSet::from_toml(DEFAULT_RULES, "built-in rules")
+            .expect("the built-in rule file is validated by the test suite")
+    }
+
+    fn assemble(name: String, version: String, rules: Vec<Rule>, matcher: Matcher) -> RuleSet {
+        let normalized_regexes = RegexGroup::new(&rules, RegexTarget::Normalized);
+        let original_regexes = RegexGroup::new(&rules, RegexTarget::Original);
+        let needs_links = rules
+            .iter()
+            .any(|r| matches!(r.condition, Condition::Links(_)));
+        RuleSet {
+            name,
+            version,
+            rules,
+            matcher,
+            normalized_regexes,
+            original_regexes,
+            needs_links,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A digest of the rule file, recorded in every verdict.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Patterns in the term automata, transliterations and masked variants
+    /// included.
+    pub fn pattern_count(&self) -> usize {
+        self.matcher.pattern_count()
+    }
+
+    /// How many of an author's most recent comment times the per-author
+    /// rules need in [`Context::author_recent_micros`]; 0 if none.
+    pub fn author_history_needed(&self) -> usize {
+        self.rules
+            .iter()
+            .filter_map(|r| match &r.condition {
+                Condition::AuthorRate(limit) => Some(limit.max),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The longest window any per-author rule looks back over, in seconds.
+    pub fn author_window_seconds(&self) -> u64 {
+        self.rules
+            .iter()
+            .filter_map(|r| match &r.condition {
+                Condition::AuthorRate(limit) => Some(limit.window_seconds),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Moderates `body`.
+    pub fn moderate(&self, body: &str, context: &Context) -> Verdict {
+        self.moderate_counting(body, context).0
+    }
+
+    /// Moderates `body` and reports the work done.
+    pub fn moderate_counting(&self, body: &str, context: &Context) -> (Verdict, Work) {
+        let norm = NormText::new(body);
+        let streams = Streams::build(&norm);
+        let mut work = Work {
+            normalized_chars: norm.origins.len() as u64,
+            stream_symbols: streams.all().map(|s| s.hay.len() as u64).sum(),
+            matches_examined: 0,
+        };
+
+        let mut findings: Vec<Option<Finding>> = (0..self.rules.len()).map(|_| None).collect();
+        self.find_terms(&streams, &mut work.matches_examined, &mut findings);
+        self.find_regexes(body, &norm, &mut findings);
+
+        let links = if self.needs_links {
+            find_links(&norm)
+        } else {
+            Vec::new()
+        };
+        for (i, rule) in self.rules.iter().enumerate() {
+            let finding = match &rule.condition {
+                Condition::Terms { .. } | Condition::Regex { .. } => continue,
+                Condition::Links(limits) => limits.check(&links),
+                Condition::Capitals(limit) => limit.check(body),
+                Condition::RepeatedChars(limit) => limit.check(&norm),
+                Condition::RepeatedWords(limit) => limit.check(&norm),
+                Condition::Emoji(limit) => limit.check(body),
+                Condition::Contact(detection) => detection.check(&norm),
+                Condition::Length(limits) => limits.check(body),
+                Condition::AuthorRate(limit) => {
+                    limit.check(context.now_micros, &context.author_recent_micros)
+                }
+            };
+            findings[i] = finding;
+        }
+
+        let matches: Vec<RuleMatch> = self
+            .rules
+            .iter()
+            .zip(findings)
+            .filter_map(|(rule, finding)| {
+                let finding = finding?;
+                Some(RuleMatch {
+                    rule_id: rule.id.clone(),
+                    category: rule.category.clone(),
+                    action: rule.action,
+                    reason: finding.reason,
+                    spans: finding
+                        .spans
+                        .into_iter()
+                        .take(terms::MAX_SPANS_PER_RULE)
+                        .map(|(start, end)| Span { start, end })
+                        .collect(),
+                })
+            })
+            .collect();
+        let action = matches
+            .iter()
+            .map(|m| m.action)
+            .max()
+            .unwrap_or(Action::Approve);
+        let verdict = Verdict {
+            action,
+            rule_set_version: self.version.clone(),
+            matches,
+        };
+        (verdict, work)
+    }
+
+    fn find_terms(&self, streams: &Streams, work: &mut u64, findings: &mut [Option<Finding>]) {
+        let hits = self.matcher.find(streams, work);
+        for group in hits.chunk_by(|a, b| a.rule == b.rule) {
+            let rule_index = group[0].rule as usize;
+            let Some(Rule {
+                condition: Condition::Terms { displays },
+                ..
+            }) = self.rules.get(rule_index)
+            else {
+                continue;
+            };
+            let terms: BTreeSet<&str> = group
+                .iter()
+                .filter_map(|h| displays.get(h.term as usize).map(String::as_str))
+                .collect();
+            let quoted: Vec<String> = terms.iter().take(5).map(|t| format!("\"{t}\"")).collect();
+            let more = terms.len().saturating_sub(quoted.len());
+            let mut reason = format!(
+                "matched term{} {}",
+                if terms.len() > 1 { "s" } else { "" },
+                quoted.join(", ")
+            );
+            if more > 0 {
+                reason.push_str(&format!(" and {more} more"));
+            }
+            let mut spans: Vec<(u32, u32)> = group.iter().map(|h| (h.start, h.end)).collect();
+            spans.sort_unstable();
+            spans.dedup();
+            findings[rule_index] = Some(Finding { reason, spans });
+        }
+    }
+
+    fn find_regexes(&self, body: &str, norm: &NormText, findings: &mut [Option<Finding>]) {
+        for (group, target) in [
+            (&self.normalized_regexes, RegexTarget::Normalized),
+            (&self.original_regexes, RegexTarget::Original),
+        ] {
+            let Some(group) = group else { continue };
+            let text = match target {
+                RegexTarget::Normalized => norm.text.as_str(),
+                RegexTarget::Original => body,
+            };
+            for set_index in group.set.matches(text).iter() {
+                let rule_index = group.rules[set_index];
+                let Condition::Regex {
+                    regex, exceptions, ..
+                } = &self.rules[rule_index].condition
+                else {
+                    continue;
+                };
+                let excepted: Vec<(usize, usize)> = exceptions
+                    .iter()
+                    .flat_map(|e| e.find_iter(text).map(|m| (m.start(), m.end())))
+                    .collect();
+                let spans: Vec<(u32, u32)> = regex
+                    .find_iter(text)
+                    .filter(|m| !m.is_empty())
+                    .filter(|m| {
+                        !excepted
+                            .iter()
+                            .any(|&(s, e)| s <= m.start() && m.end() <= e)
+                    })
+                    .take(terms::MAX_SPANS_PER_RULE)
+                    .filter_map(|m| match target {
+                        RegexTarget::Normalized => norm.original_span(m.start()..m.end()),
+                        RegexTarget::Original => Some((m.start() as u32, m.end() as u32)),
+                    })
+                    .collect();
+                if spans.is_empty() {
+                    continue;
+                }
+                findings[rule_index] = Some(Finding {
+                    reason: format!("matched pattern /{}/", regex.as_str()),
+                    spans,
+                });
+            }
+        }
+    }
+}
+
+/// A shared, swappable handle to the current rule set.
+pub type SharedRuleSet = Arc<RuleSet>;
+
+/// The normalised form of `text` that regular expressions read: compatibility
+/// decomposition, no combining marks or invisible characters, lower case.
+pub fn normalize(text: &str) -> String {
+    NormText::new(text).text
+}

@@ -1,0 +1,661 @@
+//! From a comment body to what the rules read.
+//!
+//! Two views are built, both mapping every position back to bytes of the
+//! original body:
+//!
+//! * [`NormText`], the normalised text: compatibility decomposition (NFKD, so
+//!   fullwidth and mathematical letters become plain ones), combining marks
+//!   and invisible format characters dropped, lower case. Regular expressions,
+//!   link and contact detection read it.
+//! * [`Stream`], what term patterns are matched against: one symbol per
+//!   letter (see [`Sym`]) with lookalikes, leetspeak and masks folded, runs of
+//!   a repeated letter squeezed into one symbol that remembers the run length,
+//!   separators inside a word (`f.u.c.k`) removed but remembered as soft word
+//!   boundaries, whitespace turned into a single gap symbol.
+//!
+//! Words of one letter in a row (`f u c k`) are glued into one word; words of
+//! two or more letters never are, so neighbouring ordinary words cannot merge
+//! into a term.
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+use unicode_properties::{GeneralCategoryGroup, UnicodeEmoji, UnicodeGeneralCategory};
+
+use super::fold::{
+    Sym, is_cyrillic, is_leet_symbol, is_russian, latin_lookalike, latin_to_russian, leet_latin,
+    leet_needs_letters_on_both_sides, leet_russian, merge_latin, other_to_russian,
+};
+
+/// Where a character of the normalised text came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Origin {
+    /// Byte offset of the character in [`NormText::text`].
+    pub at: u32,
+    /// Byte range in the original body.
+    pub start: u32,
+    pub end: u32,
+    /// Whether the original character was upper case.
+    pub upper: bool,
+}
+
+/// The normalised text and, for each of its characters, its origin.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct NormText {
+    pub text: String,
+    pub origins: Vec<Origin>,
+}
+
+/// Characters that render as nothing: dropped before matching.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    ) || (!c.is_ascii()
+        && c.general_category_group() == GeneralCategoryGroup::Other
+        && !c.is_control())
+}
+
+/// Letters without a decomposition that read as more than one letter.
+fn expand_ligature(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ß' => "ss",
+        'æ' => "ae",
+        'œ' => "oe",
+        'ø' => "o",
+        'đ' | 'ð' => "d",
+        'ł' => "l",
+        'ı' => "i",
+        'þ' => "th",
+        'ħ' => "h",
+        'ŧ' => "t",
+        _ => return None,
+    })
+}
+
+impl NormText {
+    pub fn new(body: &str) -> Self {
+        let mut text = NormText::default();
+        text.fill(body);
+        text
+    }
+
+    pub fn fill(&mut self, body: &str) {
+        self.text.clear();
+        self.origins.clear();
+        self.text.reserve(body.len());
+        self.origins.reserve(body.len());
+        for (start, c) in body.char_indices() {
+            let end = start + c.len_utf8();
+            if c.is_ascii() {
+                self.push(c.to_ascii_lowercase(), start, end, c.is_ascii_uppercase());
+                continue;
+            }
+            if is_invisible(c) || is_combining_mark(c) {
+                // Belongs to the character before it: a span ending there
+                // takes it along.
+                if let Some(last) = self.origins.last_mut().filter(|o| o.end as usize == start) {
+                    last.end = end as u32;
+                }
+                continue;
+            }
+            let upper = c.is_uppercase();
+            decompose_compatible(c, |d| {
+                if is_combining_mark(d) || is_invisible(d) {
+                    return;
+                }
+                for lower in d.to_lowercase() {
+                    if is_combining_mark(lower) {
+                        continue;
+                    }
+                    match expand_ligature(lower) {
+                        Some(letters) => {
+                            for l in letters.chars() {
+                                self.push(l, start, end, upper);
+                            }
+                        }
+                        None => self.push(lower, start, end, upper),
+                    }
+                }
+            });
+        }
+    }
+
+    fn push(&mut self, c: char, start: usize, end: usize, upper: bool) {
+        self.origins.push(Origin {
+            at: self.text.len() as u32,
+            start: start as u32,
+            end: end as u32,
+            upper,
+        });
+        self.text.push(c);
+    }
+
+    /// The byte range of the original body behind `range` of the normalised
+    /// text. `range` must lie on character boundaries of the normalised text.
+    pub fn original_span(&self, range: std::ops::Range<usize>) -> Option<(u32, u32)> {
+        let first = self
+            .origins
+            .partition_point(|o| (o.at as usize) < range.start);
+        let after_last = self
+            .origins
+            .partition_point(|o| (o.at as usize) < range.end);
+        if first >= after_last {
+            return None;
+        }
+        let start = self.origins[first].start;
+        let end = self.origins[first..after_last]
+            .iter()
+            .map(|o| o.end)
+            .max()
+            .unwrap_or(start);
+        Some((start, end))
+    }
+}
+
+/// How a character of the normalised text takes part in a word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Space,
+    Letter,
+    Digit,
+    Leet,
+    Mask,
+    Separator,
+}
+
+fn classify(c: char) -> Class {
+    if c.is_ascii() {
+        return match c {
+            'a'..='z' | 'A'..='Z' => Class::Letter,
+            '0'..='9' => Class::Digit,
+            '*' | '#' | '%' | '?' => Class::Mask,
+            c if is_leet_symbol(c) => Class::Leet,
+            c if c.is_ascii_whitespace() || c.is_ascii_control() => Class::Space,
+            _ => Class::Separator,
+        };
+    }
+    if c.is_whitespace() || c.is_control() {
+        return Class::Space;
+    }
+    if is_leet_symbol(c) {
+        return Class::Leet;
+    }
+    match c.general_category_group() {
+        GeneralCategoryGroup::Letter | GeneralCategoryGroup::Number => Class::Letter,
+        GeneralCategoryGroup::Mark => Class::Separator,
+        GeneralCategoryGroup::Symbol if is_pictographic(c) => Class::Mask,
+        GeneralCategoryGroup::Separator => Class::Space,
+        _ => Class::Separator,
+    }
+}
+
+/// Emoji and other pictographs: inside a word they hide a letter (`f🤬ck`).
+pub(crate) fn is_pictographic(c: char) -> bool {
+    !c.is_ascii() && c.is_emoji_char() && !c.is_emoji_component()
+}
+
+/// A character of the normalised text as a word sees it.
+#[derive(Debug, Clone, Copy)]
+struct CharInfo {
+    c: char,
+    class: Class,
+    /// Whether the character becomes a symbol: letters and digits always,
+    /// masks and some leet symbols only inside a word.
+    core: bool,
+}
+
+/// A word: a run of non-space characters of the normalised text, or several
+/// one-letter words glued together.
+#[derive(Debug, Clone, Copy, Default)]
+struct Word {
+    /// Range of characters (indices into `NormText::origins`).
+    start: usize,
+    end: usize,
+    /// Characters that become symbols.
+    cores: usize,
+    letters: usize,
+    ascii_latin: bool,
+    russian: bool,
+    /// Letters neither ASCII nor Russian: other Cyrillic, Greek, exotic Latin.
+    foreign: bool,
+    other_cyrillic: bool,
+    /// Leet symbols such as `$` stand for Latin letters: `а$$` is `ass`.
+    leet_symbol: bool,
+}
+
+impl Word {
+    fn any_cyrillic(&self) -> bool {
+        self.russian || self.other_cyrillic
+    }
+
+    fn leans_latin(&self) -> bool {
+        self.ascii_latin || (self.foreign && !self.other_cyrillic) || self.leet_symbol
+    }
+
+    /// How the primary stream renders the word: Latin if it has any Latin or
+    /// non-Cyrillic foreign letter, Russian if it is Cyrillic only.
+    fn primary_render(&self) -> Render {
+        if !self.leans_latin() && self.any_cyrillic() {
+            Render::Russian
+        } else {
+            Render::Latin
+        }
+    }
+
+    /// How the Cyrillic stream renders the word: Russian if it has any
+    /// Cyrillic letter.
+    fn cyrillic_render(&self) -> Render {
+        if self.any_cyrillic() {
+            Render::Russian
+        } else {
+            Render::Latin
+        }
+    }
+
+    fn absorb(&mut self, other: &Word) {
+        self.end = other.end;
+        self.cores += other.cores;
+        self.letters += other.letters;
+        self.ascii_latin |= other.ascii_latin;
+        self.russian |= other.russian;
+        self.foreign |= other.foreign;
+        self.other_cyrillic |= other.other_cyrillic;
+        self.leet_symbol |= other.leet_symbol;
+    }
+}
+
+/// Which way a word's lookalikes fold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Render {
+    Latin,
+    Russian,
+}
+
+/// One symbol of a stream and where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Elem {
+    /// Byte range of the original body.
+    pub start: u32,
+    pub end: u32,
+    /// How many times the symbol occurred in a row (`fuuuck`: 3 for `u`).
+    pub run: u32,
+    /// A separator stood between this symbol and the previous one of the
+    /// same word (`f.u`), which counts as a word boundary.
+    pub soft_before: bool,
+}
+
+/// Symbols to match term patterns against, with their origins.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Stream {
+    pub hay: Vec<u8>,
+    pub elems: Vec<Elem>,
+}
+
+impl Stream {
+    fn clear(&mut self) {
+        self.hay.clear();
+        self.elems.clear();
+    }
+
+    fn gap(&mut self, at: u32) {
+        if matches!(self.hay.last(), Some(&b) if b != Sym::GAP.0) {
+            self.hay.push(Sym::GAP.0);
+            self.elems.push(Elem {
+                start: at,
+                end: at,
+                run: 1,
+                soft_before: false,
+            });
+        }
+    }
+
+    fn push(&mut self, sym: Sym, start: u32, end: u32, soft_before: bool, word_start: bool) {
+        if !word_start && self.hay.last() == Some(&sym.0) {
+            if let Some(last) = self.elems.last_mut() {
+                last.run = last.run.saturating_add(1);
+                last.end = last.end.max(end);
+                return;
+            }
+        }
+        self.hay.push(sym.0);
+        self.elems.push(Elem {
+            start,
+            end,
+            run: 1,
+            soft_before,
+        });
+    }
+
+    /// Whether a word starts at symbol `i`.
+    pub fn word_starts_at(&self, i: usize) -> bool {
+        i == 0 || self.hay[i - 1] == Sym::GAP.0 || self.elems[i].soft_before
+    }
+
+    /// Whether a word ends after symbol `i`.
+    pub fn word_ends_after(&self, i: usize) -> bool {
+        i + 1 >= self.hay.len() || self.hay[i + 1] == Sym::GAP.0 || self.elems[i + 1].soft_before
+    }
+
+    pub fn contains_mask(&self) -> bool {
+        self.hay.contains(&Sym::MASK.0)
+    }
+}
+
+/// The streams of one text: `primary` folds mixed words towards Latin,
+/// `cyrillic` (built only when some word mixes scripts) towards Russian.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Streams {
+    pub primary: Stream,
+    pub cyrillic: Option<Stream>,
+    chars: Vec<CharInfo>,
+    words: Vec<Word>,
+    spare: Stream,
+}
+
+impl Streams {
+    pub fn build(norm: &NormText) -> Self {
+        let mut streams = Streams::default();
+        streams.fill(norm);
+        streams
+    }
+
+    /// Rebuilds the streams for `norm`, reusing the allocations.
+    pub fn fill(&mut self, norm: &NormText) {
+        self.primary.clear();
+        if let Some(mut old) = self.cyrillic.take() {
+            old.clear();
+            self.spare = old;
+        }
+        self.chars.clear();
+        self.chars.extend(norm.text.chars().map(|c| CharInfo {
+            c,
+            class: classify(c),
+            core: false,
+        }));
+        self.words.clear();
+        segment_words(&mut self.chars, &mut self.words);
+        glue_single_letters(&mut self.words);
+
+        for word in &self.words {
+            render_word(
+                norm,
+                &self.chars,
+                word,
+                word.primary_render(),
+                &mut self.primary,
+            );
+        }
+        if self
+            .words
+            .iter()
+            .any(|w| w.primary_render() != w.cyrillic_render())
+        {
+            let mut cyr = std::mem::take(&mut self.spare);
+            for word in &self.words {
+                render_word(norm, &self.chars, word, word.cyrillic_render(), &mut cyr);
+            }
+            self.cyrillic = Some(cyr);
+        }
+    }
+
+    /// Whether any word of the text has a Cyrillic letter.
+    pub fn has_cyrillic(&self) -> bool {
+        self.words.iter().any(Word::any_cyrillic)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Stream> {
+        std::iter::once(&self.primary).chain(self.cyrillic.as_ref())
+    }
+}
+
+/// Splits the text into words at whitespace and marks each word's core
+/// characters.
+fn segment_words(chars: &mut [CharInfo], words: &mut Vec<Word>) {
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].class == Class::Space {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].class != Class::Space {
+            i += 1;
+        }
+        words.push(mark_word(chars, start, i));
+    }
+}
+
+fn mark_word(chars: &mut [CharInfo], start: usize, end: usize) -> Word {
+    let mut word = Word {
+        start,
+        end,
+        ..Word::default()
+    };
+    for info in &chars[start..end] {
+        if info.class != Class::Letter {
+            continue;
+        }
+        word.letters += 1;
+        let c = info.c;
+        if c.is_ascii_alphabetic() {
+            word.ascii_latin = true;
+        } else if is_russian(c) {
+            word.russian = true;
+        } else {
+            word.foreign = true;
+            word.other_cyrillic |= is_cyrillic(c);
+        }
+    }
+    let solid = |info: &CharInfo| matches!(info.class, Class::Letter | Class::Digit);
+    let first_solid = chars[start..end].iter().position(solid).map(|p| p + start);
+    let last_solid = chars[start..end].iter().rposition(solid).map(|p| p + start);
+    let inside =
+        |i: usize| matches!((first_solid, last_solid), (Some(f), Some(l)) if f < i && i < l);
+    let has_letters = word.letters > 0;
+    for (i, info) in chars.iter_mut().enumerate().take(end).skip(start) {
+        let core = match info.class {
+            Class::Letter | Class::Digit => true,
+            Class::Mask => inside(i),
+            Class::Leet if leet_needs_letters_on_both_sides(info.c) => inside(i) && has_letters,
+            Class::Leet => has_letters,
+            Class::Space | Class::Separator => false,
+        };
+        info.core = core;
+        word.cores += usize::from(core);
+        word.leet_symbol |= core && info.class == Class::Leet;
+    }
+    word
+}
+
+/// Glues runs of three or more one-symbol words (`f u c k`, `с у к а`) into
+/// one word. Words without symbols (a lone `-`) may sit between them.
+fn glue_single_letters(words: &mut Vec<Word>) {
+    let mut glued = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        if words[i].cores != 1 {
+            glued.push(words[i]);
+            i += 1;
+            continue;
+        }
+        let mut singles = 0;
+        let mut last_single = i;
+        let mut j = i;
+        while j < words.len() && words[j].cores <= 1 {
+            if words[j].cores == 1 {
+                singles += 1;
+                last_single = j;
+            }
+            j += 1;
+        }
+        let letters: usize = words[i..=last_single].iter().map(|w| w.letters).sum();
+        if singles >= 3 && letters >= 2 {
+            let mut merged = words[i];
+            for w in &words[i + 1..=last_single] {
+                merged.absorb(w);
+            }
+            glued.push(merged);
+            i = last_single + 1;
+        } else {
+            glued.push(words[i]);
+            i += 1;
+        }
+    }
+    *words = glued;
+}
+
+fn render_word(norm: &NormText, chars: &[CharInfo], word: &Word, render: Render, out: &mut Stream) {
+    out.gap(norm.origins[word.start].start);
+    let has_letters = word.letters > 0;
+    let mut previous_core: Option<usize> = None;
+    let span = word.start..word.end;
+    for ((i, info), origin) in span.clone().zip(&chars[span.clone()]).zip(&norm.origins[span]) {
+        if !info.core {
+            continue;
+        }
+        let sym = match render {
+            Render::Latin => latin_symbol(info.c, info.class, has_letters),
+            Render::Russian => russian_symbol(info.c, info.class, has_letters, origin.upper),
+        };
+        let word_start = previous_core.is_none();
+        let soft_before = matches!(previous_core, Some(p) if p + 1 != i);
+        out.push(sym, origin.start, origin.end, soft_before, word_start);
+        previous_core = Some(i);
+    }
+}
+
+fn latin_symbol(c: char, class: Class, has_letters: bool) -> Sym {
+    match class {
+        Class::Mask => Sym::MASK,
+        Class::Digit if !has_letters => Sym(c as u8),
+        Class::Digit | Class::Leet => leet_latin(c).map_or(Sym::OTHER, |b| Sym(merge_latin(b))),
+        Class::Letter => match latin_lookalike(c) {
+            Some(b) => Sym(merge_latin(b)),
+            None => Sym::russian(c).unwrap_or(Sym::OTHER),
+        },
+        Class::Space | Class::Separator => Sym::OTHER,
+    }
+}
+
+fn russian_symbol(c: char, class: Class, has_letters: bool, upper: bool) -> Sym {
+    let russian = match class {
+        Class::Mask => return Sym::MASK,
+        Class::Digit if !has_letters => return Sym(c as u8),
+        Class::Digit | Class::Leet => leet_russian(c),
+        Class::Letter if is_russian(c) => Some(c),
+        Class::Letter if c.is_ascii_lowercase() => latin_to_russian(c, upper),
+        Class::Letter => other_to_russian(c)
+            .or_else(|| latin_lookalike(c).and_then(|b| latin_to_russian(b as char, false))),
+        Class::Space | Class::Separator => None,
+    };
+    russian.and_then(Sym::russian).unwrap_or(Sym::OTHER)
+}
+
+/// Renders a term the way text is rendered, for building patterns: returns
+/// the symbols and the run length of each (`ass` → `as`, runs `[1, 2]`).
+pub(crate) fn render_term(term: &str) -> Vec<(Sym, u32)> {
+    let norm = NormText::new(term);
+    let streams = Streams::build(&norm);
+    let stream = streams.cyrillic.as_ref().unwrap_or(&streams.primary);
+    stream
+        .hay
+        .iter()
+        .zip(&stream.elems)
+        .map(|(&b, e)| (Sym(b), e.run))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn primary(text: &str) -> String {
+        let norm = NormText::new(text);
+        let streams = Streams::build(&norm);
+        streams
+            .primary
+            .hay
+            .iter()
+            .map(|&b| Sym(b).to_char())
+            .collect()
+    }
+
+    fn cyrillic(text: &str) -> String {
+        let norm = NormText::new(text);
+        let streams = Streams::build(&norm);
+        let s = streams.cyrillic.as_ref().unwrap_or(&streams.primary);
+        s.hay.iter().map(|&b| Sym(b).to_char()).collect()
+    }
+
+    #[test]
+    fn normalisation_folds_width_style_accents_and_invisibles() {
+        assert_eq!(NormText::new("ＦＵＣＫ").text, "fuck");
+        assert_eq!(NormText::new("𝐟𝐮𝐜𝐤").text, "fuck");
+        assert_eq!(NormText::new("fu\u{200B}ck").text, "fuck");
+        assert_eq!(NormText::new("sh\u{00AD}it").text, "shit");
+        assert_eq!(NormText::new("fück").text, "fuck");
+        assert_eq!(NormText::new("Straße").text, "strasse");
+        assert_eq!(NormText::new("ёж й").text, "еж и");
+    }
+
+    #[test]
+    fn origins_point_into_the_original_body() {
+        let body = "a\u{200B}ｂc";
+        let norm = NormText::new(body);
+        assert_eq!(norm.text, "abc");
+        assert_eq!(norm.original_span(1..3), Some((4, 8)));
+        assert_eq!(&body[4..8], "ｂc");
+    }
+
+    #[test]
+    fn streams_squeeze_runs_drop_separators_and_keep_gaps() {
+        assert_eq!(primary("Fuuuck  this"), "fuck this");
+        assert_eq!(primary("f.u.c.k off"), "fuck of");
+        assert_eq!(primary("s-h-i-t"), "shit");
+        assert_eq!(primary("f u c k you"), "fuck you");
+        assert_eq!(primary("a.s.s"), "as");
+    }
+
+    #[test]
+    fn leet_and_masks_apply_only_inside_words_with_letters() {
+        assert_eq!(primary("sh1t @ss $hit"), "shit as shit");
+        assert_eq!(primary("flight 455"), "fight 45");
+        assert_eq!(primary("f*ck"), "f*ck");
+        assert_eq!(primary("*fuck*"), "fuck");
+        assert_eq!(primary("wow!"), "wow");
+        assert_eq!(primary("sh!t"), "shit");
+    }
+
+    #[test]
+    fn lookalikes_fold_towards_the_script_of_their_word() {
+        assert_eq!(primary("ѕhit"), "shit");
+        assert_eq!(primary("fuсk"), "fuck");
+        assert_eq!(cyrillic("xyй"), "хуи");
+        assert_eq!(cyrillic("cука"), "сука");
+        assert_eq!(primary("сука"), "сука");
+        assert_eq!(cyrillic("6ля"), "бля");
+    }
+
+    #[test]
+    fn ordinary_neighbouring_words_are_not_glued() {
+        assert_eq!(primary("sh it"), "sh it");
+        assert_eq!(primary("plan a or b"), "pian a or b");
+        assert_eq!(primary("а. с. пушкин"), "а с пушкин");
+    }
+}

@@ -1,0 +1,266 @@
+//! How comments and events are encoded in sled: protobuf messages defined
+//! here with `prost` derives (not the API's messages), so fields can be added
+//! without rewriting stored data.
+
+use prost::Message;
+
+use crate::domain::{
+    ArticleId, AuthorId, AuthorName, Comment, CommentBody, CommentEvent, CommentId, Cursor,
+    DecisionReason, EventKind, ModeratorDecision, ModeratorId, RequestId, Timestamp,
+};
+use crate::moderation::{Action, RuleMatch, Span, Verdict};
+
+use super::keys::{status_byte, status_from_byte};
+
+#[derive(Clone, PartialEq, Message)]
+pub struct CommentRecord {
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    #[prost(string, tag = "2")]
+    pub article_id: String,
+    #[prost(uint64, optional, tag = "3")]
+    pub parent_id: Option<u64>,
+    #[prost(string, tag = "4")]
+    pub author_id: String,
+    #[prost(string, tag = "5")]
+    pub author_name: String,
+    #[prost(string, tag = "6")]
+    pub body: String,
+    #[prost(uint64, tag = "7")]
+    pub created_micros: u64,
+    #[prost(uint32, tag = "8")]
+    pub status: u32,
+    #[prost(message, optional, tag = "9")]
+    pub verdict: Option<VerdictRecord>,
+    #[prost(message, optional, tag = "10")]
+    pub decision: Option<DecisionRecord>,
+    #[prost(string, optional, tag = "11")]
+    pub request_id: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct VerdictRecord {
+    #[prost(uint32, tag = "1")]
+    pub action: u32,
+    #[prost(string, tag = "2")]
+    pub rule_set_version: String,
+    #[prost(message, repeated, tag = "3")]
+    pub matches: Vec<MatchRecord>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct MatchRecord {
+    #[prost(string, tag = "1")]
+    pub rule_id: String,
+    #[prost(string, tag = "2")]
+    pub category: String,
+    #[prost(uint32, tag = "3")]
+    pub action: u32,
+    #[prost(string, tag = "4")]
+    pub reason: String,
+    /// Start and end offsets, alternating.
+    #[prost(uint32, repeated, tag = "5")]
+    pub spans: Vec<u32>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct DecisionRecord {
+    #[prost(string, tag = "1")]
+    pub moderator_id: String,
+    #[prost(uint32, tag = "2")]
+    pub status: u32,
+    #[prost(string, tag = "3")]
+    pub reason: String,
+    #[prost(uint64, tag = "4")]
+    pub decided_micros: u64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct EventRecord {
+    #[prost(uint64, tag = "1")]
+    pub cursor: u64,
+    #[prost(uint32, tag = "2")]
+    pub kind: u32,
+    #[prost(uint64, tag = "3")]
+    pub at_micros: u64,
+    #[prost(message, optional, tag = "4")]
+    pub comment: Option<CommentRecord>,
+}
+
+/// Stored data that does not decode into a valid domain value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("corrupt record: {0}")]
+pub struct Corrupt(pub String);
+
+fn corrupt(what: impl Into<String>) -> Corrupt {
+    Corrupt(what.into())
+}
+
+fn action_code(action: Action) -> u32 {
+    match action {
+        Action::Approve => 1,
+        Action::Review => 2,
+        Action::Reject => 3,
+    }
+}
+
+fn action_from_code(code: u32) -> Result<Action, Corrupt> {
+    match code {
+        1 => Ok(Action::Approve),
+        2 => Ok(Action::Review),
+        3 => Ok(Action::Reject),
+        other => Err(corrupt(format!("unknown action {other}"))),
+    }
+}
+
+fn verdict_record(verdict: &Verdict) -> VerdictRecord {
+    VerdictRecord {
+        action: action_code(verdict.action),
+        rule_set_version: verdict.rule_set_version.clone(),
+        matches: verdict
+            .matches
+            .iter()
+            .map(|m| MatchRecord {
+                rule_id: m.rule_id.clone(),
+                category: m.category.clone(),
+                action: action_code(m.action),
+                reason: m.reason.clone(),
+                spans: m.spans.iter().flat_map(|s| [s.start, s.end]).collect(),
+            })
+            .collect(),
+    }
+}
+
+fn verdict_from(record: VerdictRecord) -> Result<Verdict, Corrupt> {
+    let matches = record
+        .matches
+        .into_iter()
+        .map(|m| {
+            if m.spans.len() % 2 != 0 {
+                return Err(corrupt("odd number of span offsets"));
+            }
+            Ok(RuleMatch {
+                rule_id: m.rule_id,
+                category: m.category,
+                action: action_from_code(m.action)?,
+                reason: m.reason,
+                spans: m
+                    .spans
+                    .chunks_exact(2)
+                    .map(|p| Span {
+                        start: p[0],
+                        end: p[1],
+                    })
+                    .collect(),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Verdict {
+        action: action_from_code(record.action)?,
+        rule_set_version: record.rule_set_version,
+        matches,
+    })
+}
+
+impl CommentRecord {
+    pub fn from_comment(comment: &Comment) -> Self {
+        CommentRecord {
+            id: comment.id.get(),
+            article_id: comment.article_id.as_str().to_owned(),
+            parent_id: comment.parent_id.map(CommentId::get),
+            author_id: comment.author_id.as_str().to_owned(),
+            author_name: comment.author_name.as_str().to_owned(),
+            body: comment.body.as_str().to_owned(),
+            created_micros: comment.created_at.unix_micros(),
+            status: u32::from(status_byte(comment.status)),
+            verdict: Some(verdict_record(&comment.verdict)),
+            decision: comment.moderator_decision.as_ref().map(|d| DecisionRecord {
+                moderator_id: d.moderator_id.as_str().to_owned(),
+                status: u32::from(status_byte(d.status)),
+                reason: d.reason.as_str().to_owned(),
+                decided_micros: d.decided_at.unix_micros(),
+            }),
+            request_id: comment.request_id.as_ref().map(|r| r.as_str().to_owned()),
+        }
+    }
+
+    pub fn into_comment(self) -> Result<Comment, Corrupt> {
+        let status = |code: u32| {
+            u8::try_from(code)
+                .ok()
+                .and_then(status_from_byte)
+                .ok_or_else(|| corrupt(format!("unknown status {code}")))
+        };
+        let field = |name: &str, err: crate::domain::Invalid| corrupt(format!("{name} {err}"));
+        Ok(Comment {
+            id: CommentId::new(self.id),
+            article_id: ArticleId::parse(&self.article_id).map_err(|e| field("article_id", e))?,
+            parent_id: self.parent_id.map(CommentId::new),
+            author_id: AuthorId::parse(&self.author_id).map_err(|e| field("author_id", e))?,
+            author_name: AuthorName::parse(&self.author_name)
+                .map_err(|e| field("author_name", e))?,
+            // Stored bodies were checked on the way in; the size limit may
+            // have changed since, so it is not checked again.
+            body: CommentBody::parse(&self.body, usize::MAX).map_err(|e| field("body", e))?,
+            created_at: Timestamp::from_unix_micros(self.created_micros),
+            status: status(self.status)?,
+            verdict: verdict_from(self.verdict.ok_or_else(|| corrupt("missing verdict"))?)?,
+            moderator_decision: self
+                .decision
+                .map(|d| -> Result<ModeratorDecision, Corrupt> {
+                    Ok(ModeratorDecision {
+                        moderator_id: ModeratorId::parse(&d.moderator_id)
+                            .map_err(|e| field("moderator_id", e))?,
+                        status: status(d.status)?,
+                        reason: DecisionReason::parse(&d.reason).map_err(|e| field("reason", e))?,
+                        decided_at: Timestamp::from_unix_micros(d.decided_micros),
+                    })
+                })
+                .transpose()?,
+            request_id: self
+                .request_id
+                .map(|r| RequestId::parse(&r).map_err(|e| field("request_id", e)))
+                .transpose()?,
+        })
+    }
+}
+
+pub fn encode_comment(comment: &Comment) -> Vec<u8> {
+    CommentRecord::from_comment(comment).encode_to_vec()
+}
+
+pub fn decode_comment(bytes: &[u8]) -> Result<Comment, Corrupt> {
+    CommentRecord::decode(bytes)
+        .map_err(|e| corrupt(e.to_string()))?
+        .into_comment()
+}
+
+pub fn encode_event(event: &CommentEvent) -> Vec<u8> {
+    EventRecord {
+        cursor: event.cursor.get(),
+        kind: match event.kind {
+            EventKind::Published => 1,
+            EventKind::Retracted => 2,
+        },
+        at_micros: event.at.unix_micros(),
+        comment: Some(CommentRecord::from_comment(&event.comment)),
+    }
+    .encode_to_vec()
+}
+
+pub fn decode_event(bytes: &[u8]) -> Result<CommentEvent, Corrupt> {
+    let record = EventRecord::decode(bytes).map_err(|e| corrupt(e.to_string()))?;
+    Ok(CommentEvent {
+        cursor: Cursor::new(record.cursor),
+        kind: match record.kind {
+            1 => EventKind::Published,
+            2 => EventKind::Retracted,
+            other => return Err(corrupt(format!("unknown event kind {other}"))),
+        },
+        at: Timestamp::from_unix_micros(record.at_micros),
+        comment: record
+            .comment
+            .ok_or_else(|| corrupt("event without comment"))?
+            .into_comment()?,
+    })
+}
