@@ -264,3 +264,97 @@ impl Watcher {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ArticleId, AuthorId, AuthorName, CommentBody, NewComment};
+    use crate::moderation::{Action, Verdict};
+    use crate::store::StoreConfig;
+    use tokio_stream::StreamExt;
+
+    fn approved(article: &str, i: usize) -> (NewComment, Verdict) {
+        let new = NewComment {
+            article_id: ArticleId::parse(article).unwrap(),
+            author_id: AuthorId::parse("a").unwrap(),
+            author_name: AuthorName::default(),
+            body: CommentBody::parse(&format!("comment {i}"), 100).unwrap(),
+            parent_id: None,
+            request_id: None,
+        };
+        let verdict = Verdict {
+            action: Action::Approve,
+            rule_set_version: "test".into(),
+            matches: Vec::new(),
+        };
+        (new, verdict)
+    }
+
+    #[tokio::test]
+    async fn a_watcher_that_lags_behind_its_channel_catches_up_from_storage() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = Feed::new(FeedConfig {
+            all_capacity: 4,
+            article_capacity: 4,
+            max_watchers: 10,
+        });
+        let store = Store::open(StoreConfig::new(dir.path()), feed.clone()).unwrap();
+        let mut article = feed
+            .watch(store.clone(), Some(ArticleId::parse("a").unwrap()), None)
+            .unwrap();
+        let mut all = feed
+            .watch(store.clone(), None, Some(Cursor::BEGINNING))
+            .unwrap();
+        // Far more than the channels and stream buffers hold, unread.
+        let total = 3 * (STREAM_BUFFER + 4);
+        for i in 0..total {
+            let article = if i % 2 == 0 { "a" } else { "b" };
+            let (new, verdict) = approved(article, i);
+            store.submit(new, verdict).await.unwrap();
+        }
+        let mut cursors = Vec::new();
+        while cursors.len() < total {
+            cursors.push(all.next().await.unwrap().unwrap().cursor.get());
+        }
+        assert_eq!(cursors, (1..=total as u64).collect::<Vec<_>>());
+        let mut article_cursors = Vec::new();
+        while article_cursors.len() < total / 2 {
+            let event = article.next().await.unwrap().unwrap();
+            assert_eq!(event.comment.article_id.as_str(), "a");
+            article_cursors.push(event.cursor.get());
+        }
+        assert_eq!(
+            article_cursors,
+            (1..=total as u64).step_by(2).collect::<Vec<_>>()
+        );
+        store.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn watchers_beyond_the_limit_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let feed = Feed::new(FeedConfig {
+            max_watchers: 2,
+            ..FeedConfig::default()
+        });
+        let store = Store::open(StoreConfig::new(dir.path()), feed.clone()).unwrap();
+        let first = feed.watch(store.clone(), None, None).unwrap();
+        let _second = feed.watch(store.clone(), None, None).unwrap();
+        assert!(matches!(
+            feed.watch(store.clone(), None, None),
+            Err(WatchError::TooManyWatchers(2))
+        ));
+        drop(first);
+        // The slot frees once the watcher's task notices its client left.
+        let mut freed = false;
+        for _ in 0..100 {
+            if feed.watch(store.clone(), None, None).is_ok() {
+                freed = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(freed);
+        store.shutdown().await;
+    }
+}

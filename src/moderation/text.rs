@@ -525,7 +525,11 @@ fn render_word(norm: &NormText, chars: &[CharInfo], word: &Word, render: Render,
     let has_letters = word.letters > 0;
     let mut previous_core: Option<usize> = None;
     let span = word.start..word.end;
-    for ((i, info), origin) in span.clone().zip(&chars[span.clone()]).zip(&norm.origins[span]) {
+    for ((i, info), origin) in span
+        .clone()
+        .zip(&chars[span.clone()])
+        .zip(&norm.origins[span])
+    {
         if !info.core {
             continue;
         }
