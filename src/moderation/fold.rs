@@ -298,7 +298,7 @@ pub(crate) fn transliterations(c: char) -> &'static [&'static str] {
         'е' => &["e", "ye"],
         'ё' => &["yo", "e", "jo"],
         'ж' => &["zh", "j"],
-        'з' => &["z", "3"],
+        'з' => &["z"],
         'и' => &["i"],
         'й' => &["y", "i", "j"],
         'к' => &["k"],

@@ -295,33 +295,43 @@ static PHONE_CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// Whether a candidate looks like a telephone number rather than an amount,
-/// a year range or an identifier: written with a leading `+`, or grouped
-/// with dashes or brackets, or 10–11 digits starting with 8 or 7 (Russian
-/// numbers written without separators).
+/// a date, a year range, an ISBN or an identifier. Telephone numbers are
+/// written with a leading `+`, or with an area code in brackets, or in
+/// groups of at most four digits (`8-800-555-35-35`, `8 916 000 11 22`,
+/// `555-123-4567`), or as 10–11 digits starting with 7 or 8 (Russian numbers
+/// without separators).
 fn looks_like_phone(candidate: &str) -> bool {
-    if is_iso_date(candidate) {
+    let digits = candidate.chars().filter(char::is_ascii_digit).count();
+    if !(7..=15).contains(&digits) || is_date(candidate) {
         return false;
     }
-    let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
-    if !(7..=15).contains(&digits.len()) {
-        return false;
-    }
+    let groups: Vec<&str> = candidate
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    let first_digit = groups.first().and_then(|g| g.chars().next());
+    let russian_start = matches!(first_digit, Some('7' | '8'));
     if candidate.starts_with('+') {
-        return digits.len() >= 10;
+        return digits >= 10;
     }
-    let grouped = candidate.contains('-') || candidate.contains('(');
-    let dashes = candidate.matches('-').count();
-    if grouped && (dashes >= 2 || candidate.contains('(')) {
-        return true;
+    if candidate.contains('(') {
+        return (10..=11).contains(&digits);
     }
-    candidate.chars().all(|c| c.is_ascii_digit())
-        && (10..=11).contains(&digits.len())
-        && (digits.starts_with('8') || digits.starts_with('7'))
+    if groups.len() == 1 {
+        return (10..=11).contains(&digits) && russian_start;
+    }
+    let short_groups = groups.iter().all(|g| g.len() <= 4);
+    let dashed = candidate.matches('-').count() >= 2;
+    short_groups
+        && (dashed || ((10..=11).contains(&digits) && (russian_start || groups.len() >= 4)))
 }
 
-fn is_iso_date(candidate: &str) -> bool {
-    let parts: Vec<&str> = candidate.split('-').collect();
-    matches!(parts.as_slice(), [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2)
+/// `2025-02-27`, `27-02-2025`, `27.02.2025`.
+fn is_date(candidate: &str) -> bool {
+    let parts: Vec<&str> = candidate.split(['-', '.', '/']).collect();
+    matches!(parts.as_slice(),
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2)
+        || matches!(parts.as_slice(), [d, m, y] if y.len() == 4 && m.len() == 2 && d.len() <= 2)
 }
 
 /// Whether the match stands alone: a number inside a URL, an identifier or
@@ -482,6 +492,8 @@ mod tests {
             "8-800-555-35-35",
             "(555) 123-4567",
             "89123456789",
+            "8 916 000 11 22",
+            "+44 20 7946 0958",
         ] {
             let body = format!("call {phone} now");
             assert_eq!(texts(&body, detect.check(&NormText::new(&body))), [phone]);
@@ -493,6 +505,11 @@ mod tests {
             "5000 рублей",
             "https://news.example/2025-02-27/talks",
             "on 2025-02-27",
+            "on 27-02-2025",
+            "ISBN 978-0-14-044913-6",
+            "ISBN 978-5-17-118366-1",
+            "population 146 150 789",
+            "score 3:1, attendance 45 000",
         ] {
             assert!(
                 detect.check(&NormText::new(innocent)).is_none(),

@@ -37,10 +37,9 @@ use super::text::{Elem, Stream, Streams, render_term};
 pub const MAX_EXPANSIONS_PER_TERM: usize = 512;
 /// Most transliterations generated for one Russian pattern.
 const MAX_TRANSLITERATIONS: usize = 48;
-/// Shortest transliteration that counts in any text. Shorter ones (`huy`
-/// from `хуй`, three letters at least) count only in texts with Cyrillic
-/// letters: on their own they are too often names or words of other
-/// languages.
+/// Shortest transliteration generated (`huy` from `хуй`).
+const MIN_TRANSLITERATION_LETTERS: usize = 3;
+/// Shorter transliterations count only in Russian context.
 const MIN_CONTEXT_FREE_TRANSLITERATION: usize = 4;
 /// Masked variants are generated for patterns of this many symbols and more…
 const MIN_MASKED_LEN: usize = 3;
@@ -178,9 +177,11 @@ struct Pattern {
     runs: Vec<u32>,
     anchored_start: bool,
     anchored_end: bool,
-    /// Short transliterations (`huy`) count only in texts that also have
-    /// Cyrillic letters: elsewhere they are too often names (Hui, Huy).
-    needs_cyrillic_context: bool,
+    /// A transliteration of a single Russian word: see [`Matcher::find`]
+    /// for when it counts.
+    transliterated_word: bool,
+    /// Letters in the pattern.
+    letters: u8,
     owner: Owner,
 }
 
@@ -216,16 +217,17 @@ impl MatcherBuilder {
                 }
                 let is_transliteration = k > 0 && !(k == 1 && expansion.contains(' '));
                 let letters = rendered.iter().filter(|(s, _)| s.is_letter()).count();
-                if is_transliteration && letters < MIN_CONTEXT_FREE_TRANSLITERATION && letters < 3 {
+                if is_transliteration && letters < MIN_TRANSLITERATION_LETTERS {
                     continue;
                 }
+                let is_phrase = rendered.iter().any(|(s, _)| *s == Sym::GAP);
                 self.push(Pattern {
                     syms: rendered.iter().map(|(s, _)| s.0).collect(),
                     runs: rendered.iter().map(|&(_, r)| r).collect(),
                     anchored_start: term.anchored_start,
                     anchored_end: term.anchored_end,
-                    needs_cyrillic_context: is_transliteration
-                        && letters < MIN_CONTEXT_FREE_TRANSLITERATION,
+                    transliterated_word: is_transliteration && !is_phrase,
+                    letters: letters.min(255) as u8,
                     owner,
                 });
             }
@@ -315,8 +317,22 @@ fn masked_variants(pattern: &Pattern) -> Vec<Pattern> {
         return Vec::new();
     }
     let mut variants = Vec::new();
-    if !pattern.anchored_end {
-        // A stem whose end is masked along with the ending: `пи**ец`.
+    if !pattern.anchored_start {
+        // A fragment whose first letter is masked inside a word: `о*уели`.
+        for j in 1..n - 1 {
+            let mut syms = vec![Sym::MASK.0];
+            syms.extend_from_slice(&pattern.syms[j..]);
+            let mut runs = vec![0];
+            runs.extend_from_slice(&pattern.runs[j..]);
+            variants.push(Pattern {
+                syms,
+                runs,
+                ..pattern.clone()
+            });
+        }
+    }
+    if pattern.anchored_start && !pattern.anchored_end {
+        // A stem whose end is masked along with the ending: `пи**ец`, `sh**`.
         for i in 2..n {
             let mut syms = pattern.syms[..i].to_vec();
             syms.push(Sym::MASK.0);
@@ -370,13 +386,7 @@ impl Automaton {
         Automaton { ac, patterns }
     }
 
-    fn find(
-        &self,
-        stream: &Stream,
-        streams_have_cyrillic: bool,
-        work: &mut u64,
-        hits: &mut Vec<Hit>,
-    ) {
+    fn find(&self, stream: &Stream, work: &mut u64, hits: &mut Vec<Hit>) {
         let Some(ac) = &self.ac else { return };
         for m in ac.find_overlapping_iter(&stream.hay) {
             *work += 1;
@@ -395,9 +405,7 @@ impl Automaton {
             ) {
                 continue;
             }
-            if pattern.needs_cyrillic_context && !streams_have_cyrillic {
-                continue;
-            }
+
             // Highlight the whole word (up to whitespace) a stem or fragment
             // was found in: `m-o-t-h-e-r-f-u-c-k-e-r`, not just `f-u-c-k`.
             let mut first = start;
@@ -411,6 +419,9 @@ impl Automaton {
             *work += (start - first + last + 1 - end) as u64;
             hits.push(Hit {
                 owner: pattern.owner,
+                transliterated_word: pattern.transliterated_word,
+                short: usize::from(pattern.letters) < MIN_CONTEXT_FREE_TRANSLITERATION,
+                name_like: stream.elems[first].name_like,
                 elems: start..end,
                 span: (stream.elems[first].start, stream.elems[last].end),
             });
@@ -436,6 +447,11 @@ fn runs_fit(elems: &[Elem], runs: &[u32], anchored_end: bool) -> bool {
 #[derive(Debug, Clone)]
 struct Hit {
     owner: Owner,
+    transliterated_word: bool,
+    /// From a pattern too short to count without Russian context.
+    short: bool,
+    /// The word is capitalised in the middle of a sentence.
+    name_like: bool,
     elems: std::ops::Range<usize>,
     span: (u32, u32),
 }
@@ -468,11 +484,22 @@ impl Matcher {
         let mut hits = Vec::new();
         for stream in streams.all() {
             hits.clear();
-            self.plain
-                .find(stream, streams.has_cyrillic(), work, &mut hits);
+            self.plain.find(stream, work, &mut hits);
             if stream.contains_mask() {
-                self.masked
-                    .find(stream, streams.has_cyrillic(), work, &mut hits);
+                self.masked.find(stream, work, &mut hits);
+            }
+            // Transliterated Russian words are names in other languages
+            // often enough (James Gandon, Abba Eban, Hui Ka Yan) that outside
+            // Russian context they count only when several occur together
+            // (`cyka blyat`), or when the pattern is long enough and the
+            // word is not capitalised mid-sentence like a name.
+            let transliterated: HashSet<(u32, u32)> = hits
+                .iter()
+                .filter(|h| h.transliterated_word && matches!(h.owner, Owner::Term { .. }))
+                .map(|h| h.span)
+                .collect();
+            if !streams.russian_context() && transliterated.len() < 2 {
+                hits.retain(|h| !h.transliterated_word || !(h.short || h.name_like));
             }
             let exceptions: Vec<&Hit> = hits
                 .iter()

@@ -237,6 +237,10 @@ struct Word {
     other_cyrillic: bool,
     /// Leet symbols such as `$` stand for Latin letters: `а$$` is `ass`.
     leet_symbol: bool,
+    /// Digits standing for letters (`п1зда`, `ху3сос`).
+    leet_digit: bool,
+    /// The word begins a sentence (or the text).
+    sentence_initial: bool,
 }
 
 impl Word {
@@ -259,12 +263,14 @@ impl Word {
     }
 
     /// How the Cyrillic stream renders the word: Russian if it has any
-    /// Cyrillic letter.
+    /// Cyrillic letter. Digits in a Cyrillic word are ambiguous (`3` is `з`
+    /// by shape but `е` in leetspeak): the primary stream reads them by
+    /// shape, this one the leetspeak way.
     fn cyrillic_render(&self) -> Render {
-        if self.any_cyrillic() {
-            Render::Russian
-        } else {
-            Render::Latin
+        match (self.any_cyrillic(), self.leet_digit) {
+            (true, false) => Render::Russian,
+            (true, true) => Render::RussianLeetDigits,
+            (false, _) => Render::Latin,
         }
     }
 
@@ -277,6 +283,7 @@ impl Word {
         self.foreign |= other.foreign;
         self.other_cyrillic |= other.other_cyrillic;
         self.leet_symbol |= other.leet_symbol;
+        self.leet_digit |= other.leet_digit;
     }
 }
 
@@ -285,6 +292,8 @@ impl Word {
 enum Render {
     Latin,
     Russian,
+    /// Russian, reading digits as Latin leetspeak (`3` → `e` → `е`).
+    RussianLeetDigits,
 }
 
 /// One symbol of a stream and where it came from.
@@ -298,6 +307,9 @@ pub(crate) struct Elem {
     /// A separator stood between this symbol and the previous one of the
     /// same word (`f.u`), which counts as a word boundary.
     pub soft_before: bool,
+    /// On the first symbol of a word: the word is capitalised in the middle
+    /// of a sentence, as names are.
+    pub name_like: bool,
 }
 
 /// Symbols to match term patterns against, with their origins.
@@ -321,12 +333,20 @@ impl Stream {
                 end: at,
                 run: 1,
                 soft_before: false,
+                name_like: false,
             });
         }
     }
 
-    fn push(&mut self, sym: Sym, start: u32, end: u32, soft_before: bool, word_start: bool) {
-        if !word_start && self.hay.last() == Some(&sym.0) {
+    fn push(
+        &mut self,
+        sym: Sym,
+        start: u32,
+        end: u32,
+        soft_before: bool,
+        word_start: Option<bool>,
+    ) {
+        if word_start.is_none() && self.hay.last() == Some(&sym.0) {
             if let Some(last) = self.elems.last_mut() {
                 last.run = last.run.saturating_add(1);
                 last.end = last.end.max(end);
@@ -339,6 +359,7 @@ impl Stream {
             end,
             run: 1,
             soft_before,
+            name_like: word_start.unwrap_or(false),
         });
     }
 
@@ -366,6 +387,7 @@ pub(crate) struct Streams {
     chars: Vec<CharInfo>,
     words: Vec<Word>,
     spare: Stream,
+    russian_context: bool,
 }
 
 impl Streams {
@@ -391,6 +413,11 @@ impl Streams {
         self.words.clear();
         segment_words(&mut self.chars, &mut self.words);
         glue_single_letters(&mut self.words);
+        self.russian_context = self.words.iter().any(Word::any_cyrillic)
+            || self
+                .words
+                .iter()
+                .any(|w| is_transliterated_russian_word(&self.chars[w.start..w.end]));
 
         for word in &self.words {
             render_word(
@@ -414,9 +441,12 @@ impl Streams {
         }
     }
 
-    /// Whether any word of the text has a Cyrillic letter.
-    pub fn has_cyrillic(&self) -> bool {
-        self.words.iter().any(Word::any_cyrillic)
+    /// Whether the text is (partly) Russian: it has Cyrillic letters, or
+    /// common Russian words written in Latin letters. Transliterations of
+    /// Russian terms count only in such texts, because on their own they are
+    /// too often names (`Gandon`, `Eban`, `Hui`).
+    pub fn russian_context(&self) -> bool {
+        self.russian_context
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Stream> {
@@ -428,16 +458,28 @@ impl Streams {
 /// characters.
 fn segment_words(chars: &mut [CharInfo], words: &mut Vec<Word>) {
     let mut i = 0;
+    // Whether what came last ended a sentence: the text's start, a full
+    // stop, a question or exclamation mark, a line break.
+    let mut after_sentence_end = true;
     while i < chars.len() {
         if chars[i].class == Class::Space {
+            after_sentence_end |= chars[i].c == '\n';
             i += 1;
             continue;
         }
         let start = i;
+        let sentence_initial = after_sentence_end;
         while i < chars.len() && chars[i].class != Class::Space {
+            match chars[i].c {
+                '.' | '!' | '?' | '…' => after_sentence_end = true,
+                c if c.is_alphanumeric() => after_sentence_end = false,
+                _ => {}
+            }
             i += 1;
         }
-        words.push(mark_word(chars, start, i));
+        let mut word = mark_word(chars, start, i);
+        word.sentence_initial = sentence_initial;
+        words.push(word);
     }
 }
 
@@ -468,20 +510,123 @@ fn mark_word(chars: &mut [CharInfo], start: usize, end: usize) -> Word {
     let inside =
         |i: usize| matches!((first_solid, last_solid), (Some(f), Some(l)) if f < i && i < l);
     let has_letters = word.letters > 0;
-    for (i, info) in chars.iter_mut().enumerate().take(end).skip(start) {
+    // Masks at the end of a word hide its ending (`sh**`), once at least two
+    // letters show what it begins with.
+    let letters_before_tail = last_solid.map_or(0, |l| {
+        chars[start..=l]
+            .iter()
+            .filter(|c| c.class == Class::Letter)
+            .count()
+    });
+    // A word wrapped in the same symbol (`*fuck*`) is emphasis, not a mask.
+    let emphasis = chars[start].class == Class::Mask;
+    let masked_tail = |i: usize, c: char| {
+        !emphasis
+            && matches!(c, '*' | '#' | '%')
+            && last_solid.is_some_and(|l| i > l)
+            && letters_before_tail >= 2
+    };
+    for i in start..end {
+        let info = chars[i];
         let core = match info.class {
             Class::Letter | Class::Digit => true,
-            Class::Mask => inside(i),
+            Class::Mask => inside(i) || masked_tail(i, info.c),
+            Class::Leet if separates_letters(&chars[start..end], info.c) => false,
             Class::Leet if leet_needs_letters_on_both_sides(info.c) => inside(i) && has_letters,
             Class::Leet => has_letters,
             Class::Space | Class::Separator => false,
         };
+        let info = &mut chars[i];
         info.core = core;
         word.cores += usize::from(core);
         word.leet_symbol |= core && info.class == Class::Leet;
+        word.leet_digit |= core && info.class == Class::Digit && has_letters;
     }
     word
 }
+
+/// Whether `symbol` is used as a separator in `word` rather than as a
+/// letter: it occurs at least twice with a single letter between two of its
+/// occurrences (`f|u|c|k`, `f!u!c!k`), where `sh!t` uses it once, as an `i`.
+fn separates_letters(word: &[CharInfo], symbol: char) -> bool {
+    let mut last_at: Option<usize> = None;
+    for (i, info) in word.iter().enumerate() {
+        if info.c != symbol {
+            continue;
+        }
+        if let Some(previous) = last_at {
+            let between = &word[previous + 1..i];
+            if between.len() == 1 && matches!(between[0].class, Class::Letter | Class::Digit) {
+                return true;
+            }
+        }
+        last_at = Some(i);
+    }
+    false
+}
+
+/// Common Russian words as written in Latin letters, rare in English: a
+/// text containing one is transliterated Russian, where transliterations
+/// of profanity count.
+const TRANSLITERATED_RUSSIAN_WORDS: &[&str] = &[
+    "bylo",
+    "che",
+    "cho",
+    "chto",
+    "davai",
+    "davay",
+    "ego",
+    "eshche",
+    "eshe",
+    "etimi",
+    "eto",
+    "etot",
+    "gde",
+    "idi",
+    "kak",
+    "kakaya",
+    "kakie",
+    "kakoe",
+    "kakoj",
+    "kakoy",
+    "kogda",
+    "kto",
+    "menya",
+    "mne",
+    "mozhno",
+    "nado",
+    "nam",
+    "nas",
+    "ne",
+    "nichego",
+    "nikto",
+    "nu",
+    "ochen",
+    "oni",
+    "opyat",
+    "pochemu",
+    "poshel",
+    "poshla",
+    "poshol",
+    "segodnya",
+    "seychas",
+    "tak",
+    "tebe",
+    "tebya",
+    "tolko",
+    "tut",
+    "tvoyu",
+    "ty",
+    "uzhe",
+    "vam",
+    "vas",
+    "voobshche",
+    "vot",
+    "vse",
+    "vsyo",
+    "zachem",
+    "zdes",
+];
 
 /// Glues runs of three or more one-symbol words (`f u c k`, `с у к а`) into
 /// one word. Words without symbols (a lone `-`) may sit between them.
@@ -535,13 +680,38 @@ fn render_word(norm: &NormText, chars: &[CharInfo], word: &Word, render: Render,
         }
         let sym = match render {
             Render::Latin => latin_symbol(info.c, info.class, has_letters),
-            Render::Russian => russian_symbol(info.c, info.class, has_letters, origin.upper),
+            Render::Russian => russian_symbol(info.c, info.class, has_letters, origin.upper, false),
+            Render::RussianLeetDigits => {
+                russian_symbol(info.c, info.class, has_letters, origin.upper, true)
+            }
         };
-        let word_start = previous_core.is_none();
+        // Only the first symbol of a word carries `Some`: whether the word
+        // looks like a name.
+        let word_start = previous_core
+            .is_none()
+            .then(|| origin.upper && !word.sentence_initial && info.class == Class::Letter);
         let soft_before = matches!(previous_core, Some(p) if p + 1 != i);
         out.push(sym, origin.start, origin.end, soft_before, word_start);
         previous_core = Some(i);
     }
+}
+
+fn is_transliterated_russian_word(word: &[CharInfo]) -> bool {
+    let letters = word
+        .iter()
+        .filter(|c| !matches!(c.class, Class::Separator))
+        .map(|c| c.c);
+    let mut buf = [0u8; 12];
+    let mut len = 0;
+    for c in letters {
+        if !c.is_ascii_lowercase() || len == buf.len() {
+            return false;
+        }
+        buf[len] = c as u8;
+        len += 1;
+    }
+    std::str::from_utf8(&buf[..len])
+        .is_ok_and(|w| TRANSLITERATED_RUSSIAN_WORDS.binary_search(&w).is_ok())
 }
 
 fn latin_symbol(c: char, class: Class, has_letters: bool) -> Sym {
@@ -557,10 +727,15 @@ fn latin_symbol(c: char, class: Class, has_letters: bool) -> Sym {
     }
 }
 
-fn russian_symbol(c: char, class: Class, has_letters: bool, upper: bool) -> Sym {
+fn russian_symbol(c: char, class: Class, has_letters: bool, upper: bool, leet_digits: bool) -> Sym {
     let russian = match class {
         Class::Mask => return Sym::MASK,
         Class::Digit if !has_letters => return Sym(c as u8),
+        // In a Cyrillic word `@` may be `а` or `я`: read it as unknown.
+        Class::Leet if c == '@' => return Sym::MASK,
+        Class::Digit if leet_digits => {
+            leet_latin(c).and_then(|b| latin_to_russian(b as char, false))
+        }
         Class::Digit | Class::Leet => leet_russian(c),
         Class::Letter if is_russian(c) => Some(c),
         Class::Letter if c.is_ascii_lowercase() => latin_to_russian(c, upper),
@@ -654,6 +829,29 @@ mod tests {
         assert_eq!(cyrillic("cука"), "сука");
         assert_eq!(primary("сука"), "сука");
         assert_eq!(cyrillic("6ля"), "бля");
+    }
+
+    #[test]
+    fn symbols_between_every_letter_separate_them() {
+        assert_eq!(primary("f|u|c|k|wit"), "fuckwit");
+        assert_eq!(primary("f!u!c!k"), "fuck");
+        assert_eq!(primary("sh!t"), "shit");
+    }
+
+    #[test]
+    fn masks_may_hide_the_end_of_a_word() {
+        assert_eq!(primary("sh** happens"), "sh* hapens");
+        assert_eq!(primary("a* b*"), "a b");
+    }
+
+    #[test]
+    fn transliterated_russian_is_recognised() {
+        let context = |t: &str| Streams::build(&NormText::new(t)).russian_context();
+        assert!(context("ty che, sovsem?"));
+        assert!(context("просто текст"));
+        assert!(context("Polnaya pizda s etimi vizami"));
+        assert!(!context("James Gandon designed it"));
+        assert!(TRANSLITERATED_RUSSIAN_WORDS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
