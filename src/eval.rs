@@ -178,15 +178,17 @@ pub fn evaluate(rules: &RuleSet, samples: &[Sample]) -> Report {
     report
 }
 
-/// Whether some span of the verdict covers an occurrence of `expected`.
+/// Whether the verdict highlights an occurrence of `expected`: a span
+/// covers it, or, for a phrase, spans overlap it.
 fn span_reported(text: &str, expected: &str, verdict: &Verdict) -> bool {
+    let phrase = expected.trim().contains(char::is_whitespace);
     text.match_indices(expected).any(|(at, m)| {
         let (start, end) = (at as u32, (at + m.len()) as u32);
-        verdict
-            .matches
-            .iter()
-            .flat_map(|rm| &rm.spans)
-            .any(|s| s.start <= start && end <= s.end)
+        verdict.matches.iter().flat_map(|rm| &rm.spans).any(|s| {
+            let covers = s.start <= start && end <= s.end;
+            let overlaps = s.start < end && start < s.end;
+            covers || (phrase && overlaps)
+        })
     })
 }
 

@@ -97,6 +97,7 @@ pub(crate) fn leet_russian(c: char) -> Option<char> {
         '6' => 'б',
         '0' => 'о',
         '4' => 'ч',
+        '9' => 'я',
         '@' => 'а',
         other => return leet_latin(other).and_then(|b| latin_to_russian(b as char, false)),
     })
@@ -286,6 +287,43 @@ static LATIN_LOOKALIKES: LazyLock<HashMap<char, u8>> = LazyLock::new(|| {
     table
 });
 
+/// Characters whose compatibility decomposition changes what they look like:
+/// the lunate sigma `ϲ` looks like `c` but decomposes to `ς`. They are kept
+/// as they are, so that the lookalike table reads them.
+pub(crate) fn keeps_its_shape(c: char) -> bool {
+    LOOKALIKE_KEEPERS.contains(&c)
+}
+
+static LOOKALIKE_KEEPERS: LazyLock<std::collections::HashSet<char>> = LazyLock::new(|| {
+    let mut keepers = std::collections::HashSet::new();
+    for &(lo, hi) in LOOKALIKE_RANGES {
+        for c in (lo..=hi).filter_map(char::from_u32) {
+            let Some(look) = latin_lookalike(c) else {
+                continue;
+            };
+            let mut decomposed = String::new();
+            unicode_normalization::char::decompose_compatible(c, |d| decomposed.push(d));
+            let mut letters = decomposed
+                .chars()
+                .filter(|d| !unicode_normalization::char::is_combining_mark(*d));
+            let base = letters.next();
+            let changes_look = match (base, letters.next()) {
+                (Some(d), None) if d != c => {
+                    let d = d.to_lowercase().next().unwrap_or(d);
+                    !d.is_ascii()
+                        && latin_lookalike(d) != Some(look)
+                        && !crate::moderation::fold::is_russian(d)
+                }
+                _ => false,
+            };
+            if changes_look {
+                keepers.insert(c);
+            }
+        }
+    }
+    keepers
+});
+
 /// Latin spellings of each Russian letter, most common first. Used to
 /// generate the transliterations of Russian terms (`блядь` → `blyad`).
 pub(crate) fn transliterations(c: char) -> &'static [&'static str] {
@@ -350,6 +388,9 @@ mod tests {
             assert_eq!(latin_lookalike(c), Some(expected), "{c}");
         }
         assert_eq!(latin_lookalike('ж'), None);
+        assert_eq!(latin_lookalike('ϲ'), Some(b'c'));
+        assert!(keeps_its_shape('ϲ'));
+        assert!(!keeps_its_shape('ё'));
     }
 
     #[test]

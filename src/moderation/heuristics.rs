@@ -188,11 +188,15 @@ impl RepeatedCharsLimit {
     }
 }
 
-/// The same word repeated too many times in a row (`buy buy buy buy buy`).
+/// The same word or phrase of up to three words repeated too many times in
+/// a row (`buy buy buy buy buy`, `cheap flights cheap flights …`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepeatedWordsLimit {
     pub max_repeats: usize,
 }
+
+/// Longest phrase, in words, whose repetition is noticed.
+const MAX_REPEATED_PHRASE: usize = 3;
 
 impl RepeatedWordsLimit {
     pub(crate) fn check(&self, norm: &NormText) -> Option<Finding> {
@@ -215,23 +219,32 @@ impl RepeatedWordsLimit {
         let word = |k: usize| &norm.text[words[k].0..words[k].1];
         let mut spans = Vec::new();
         let mut worst = 0;
-        let mut run_start = 0;
-        for k in 1..=words.len() {
-            if k < words.len() && word(k) == word(run_start) {
-                continue;
-            }
-            let run = k - run_start;
-            if run > self.max_repeats {
-                worst = worst.max(run);
-                if let Some(span) = norm.original_span(words[run_start].0..words[k - 1].1) {
-                    spans.push(span);
+        for n in 1..=MAX_REPEATED_PHRASE {
+            // Repeats of the phrase starting at `k`: compare word k+i with
+            // word k+i+n while they agree.
+            let mut k = 0;
+            while k + n <= words.len() {
+                let mut same = 0;
+                while k + n + same < words.len() && word(k + same) == word(k + n + same) {
+                    same += 1;
+                }
+                let repeats = same / n + 1;
+                if repeats > self.max_repeats {
+                    worst = worst.max(repeats);
+                    let last_word = k + repeats * n - 1;
+                    spans.extend(norm.original_span(words[k].0..words[last_word].1));
+                    k = last_word + 1;
+                } else {
+                    k += 1;
                 }
             }
-            run_start = k;
+            if !spans.is_empty() {
+                break;
+            }
         }
         (!spans.is_empty()).then(|| Finding {
             reason: format!(
-                "a word repeated {worst} times in a row, more than {}",
+                "a word or phrase repeated {worst} times in a row, more than {}",
                 self.max_repeats
             ),
             spans,
@@ -301,8 +314,10 @@ static PHONE_CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
 /// `555-123-4567`), or as 10–11 digits starting with 7 or 8 (Russian numbers
 /// without separators).
 fn looks_like_phone(candidate: &str) -> bool {
-    let digits = candidate.chars().filter(char::is_ascii_digit).count();
-    if !(7..=15).contains(&digits) || is_date(candidate) {
+    let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
+    let is_isbn13 = digits.len() == 13 && (digits.starts_with("978") || digits.starts_with("979"));
+    let digits = digits.len();
+    if !(7..=15).contains(&digits) || is_date(candidate) || is_isbn13 {
         return false;
     }
     let groups: Vec<&str> = candidate
@@ -479,6 +494,10 @@ mod tests {
         let norm = NormText::new(body);
         let limit = RepeatedWordsLimit { max_repeats: 4 };
         assert_eq!(texts(body, limit.check(&norm)), ["buy buy buy buy buy buy"]);
+        let body = "cheap flights cheap flights cheap flights cheap flights cheap flights";
+        assert_eq!(texts(body, limit.check(&NormText::new(body))), [body]);
+        let body = "no, no, no, I said no";
+        assert!(limit.check(&NormText::new(body)).is_none());
     }
 
     #[test]
@@ -508,6 +527,7 @@ mod tests {
             "on 27-02-2025",
             "ISBN 978-0-14-044913-6",
             "ISBN 978-5-17-118366-1",
+            "ISBN 978-5-3891-2345-8",
             "population 146 150 789",
             "score 3:1, attendance 45 000",
         ] {

@@ -37,9 +37,13 @@ use super::text::{Elem, Stream, Streams, render_term};
 pub const MAX_EXPANSIONS_PER_TERM: usize = 512;
 /// Most transliterations generated for one Russian pattern.
 const MAX_TRANSLITERATIONS: usize = 48;
-/// Shortest transliteration generated (`huy` from `хуй`).
+/// Shortest transliteration generated (`huy` from `хуй`)…
 const MIN_TRANSLITERATION_LETTERS: usize = 3;
-/// Shorter transliterations count only in Russian context.
+/// …and for a stem or fragment (`zaeb*` from `заеб*`).
+const MIN_OPEN_TRANSLITERATION_LETTERS: usize = 4;
+/// Transliterated words shorter than this count only in Russian context:
+/// `hui` and `huy` are names. (`suka`, Indonesian for "to like", is handled by
+/// exceptions in the rule file.)
 const MIN_CONTEXT_FREE_TRANSLITERATION: usize = 4;
 /// Masked variants are generated for patterns of this many symbols and more…
 const MIN_MASKED_LEN: usize = 3;
@@ -180,8 +184,6 @@ struct Pattern {
     /// A transliteration of a single Russian word: see [`Matcher::find`]
     /// for when it counts.
     transliterated_word: bool,
-    /// Letters in the pattern.
-    letters: u8,
     owner: Owner,
 }
 
@@ -216,8 +218,20 @@ impl MatcherBuilder {
                     continue;
                 }
                 let is_transliteration = k > 0 && !(k == 1 && expansion.contains(' '));
-                let letters = rendered.iter().filter(|(s, _)| s.is_letter()).count();
-                if is_transliteration && letters < MIN_TRANSLITERATION_LETTERS {
+                let letters: usize = rendered
+                    .iter()
+                    .filter(|(s, _)| s.is_letter())
+                    .map(|&(_, run)| run as usize)
+                    .sum();
+                // An open-ended transliteration of a short stem is the start
+                // of too many words of other languages: `web*` from `вьеб*`.
+                let open_ended = !term.anchored_start || !term.anchored_end;
+                let shortest = if open_ended {
+                    MIN_OPEN_TRANSLITERATION_LETTERS
+                } else {
+                    MIN_TRANSLITERATION_LETTERS
+                };
+                if is_transliteration && letters < shortest {
                     continue;
                 }
                 let is_phrase = rendered.iter().any(|(s, _)| *s == Sym::GAP);
@@ -227,7 +241,6 @@ impl MatcherBuilder {
                     anchored_start: term.anchored_start,
                     anchored_end: term.anchored_end,
                     transliterated_word: is_transliteration && !is_phrase,
-                    letters: letters.min(255) as u8,
                     owner,
                 });
             }
@@ -417,11 +430,18 @@ impl Automaton {
                 last += 1;
             }
             *work += (start - first + last + 1 - end) as u64;
+            // A capitalised word in mid-sentence that merely contains a term
+            // (Dikshit, Slutsk, Хуйтэн) is a proper name; so is a capitalised
+            // transliteration (James Gandon, Huy).
+            let name_like = stream.elems[first].name_like;
+            let partial_word = first < start || last + 1 > end;
+            if name_like && (partial_word || pattern.transliterated_word) {
+                continue;
+            }
             hits.push(Hit {
                 owner: pattern.owner,
                 transliterated_word: pattern.transliterated_word,
-                short: usize::from(pattern.letters) < MIN_CONTEXT_FREE_TRANSLITERATION,
-                name_like: stream.elems[first].name_like,
+                short: last + 1 - first < MIN_CONTEXT_FREE_TRANSLITERATION,
                 elems: start..end,
                 span: (stream.elems[first].start, stream.elems[last].end),
             });
@@ -448,10 +468,8 @@ fn runs_fit(elems: &[Elem], runs: &[u32], anchored_end: bool) -> bool {
 struct Hit {
     owner: Owner,
     transliterated_word: bool,
-    /// From a pattern too short to count without Russian context.
+    /// In a word too short to count without Russian context.
     short: bool,
-    /// The word is capitalised in the middle of a sentence.
-    name_like: bool,
     elems: std::ops::Range<usize>,
     span: (u32, u32),
 }
@@ -488,18 +506,17 @@ impl Matcher {
             if stream.contains_mask() {
                 self.masked.find(stream, work, &mut hits);
             }
-            // Transliterated Russian words are names in other languages
-            // often enough (James Gandon, Abba Eban, Hui Ka Yan) that outside
-            // Russian context they count only when several occur together
-            // (`cyka blyat`), or when the pattern is long enough and the
-            // word is not capitalised mid-sentence like a name.
+            // Short transliterations are words or names of other languages
+            // often enough (Hui Ka Yan, Indonesian `suka`) that outside
+            // Russian context they count only when several occur together:
+            // `cyka blyat`.
             let transliterated: HashSet<(u32, u32)> = hits
                 .iter()
                 .filter(|h| h.transliterated_word && matches!(h.owner, Owner::Term { .. }))
                 .map(|h| h.span)
                 .collect();
             if !streams.russian_context() && transliterated.len() < 2 {
-                hits.retain(|h| !h.transliterated_word || !(h.short || h.name_like));
+                hits.retain(|h| !(h.transliterated_word && h.short));
             }
             let exceptions: Vec<&Hit> = hits
                 .iter()

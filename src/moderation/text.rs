@@ -21,8 +21,8 @@ use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 use unicode_properties::{GeneralCategoryGroup, UnicodeEmoji, UnicodeGeneralCategory};
 
 use super::fold::{
-    Sym, is_cyrillic, is_leet_symbol, is_russian, latin_lookalike, latin_to_russian, leet_latin,
-    leet_needs_letters_on_both_sides, leet_russian, merge_latin, other_to_russian,
+    self, Sym, is_cyrillic, is_leet_symbol, is_russian, latin_lookalike, latin_to_russian,
+    leet_latin, leet_needs_letters_on_both_sides, leet_russian, merge_latin, other_to_russian,
 };
 
 /// Where a character of the normalised text came from.
@@ -71,6 +71,35 @@ pub(crate) fn is_invisible(c: char) -> bool {
         && !c.is_control())
 }
 
+/// Letters drawn with ASCII symbols: `|/|` for и, `|\|` for n, `}|{` for ж.
+const ASCII_ART_LETTERS: &[(&str, char)] = &[
+    ("|\\/|", 'm'),
+    ("|/|", 'и'),
+    ("|\\|", 'n'),
+    ("}|{", 'ж'),
+    ("|_|", 'u'),
+    ("|-|", 'h'),
+    ("|<", 'k'),
+    ("\\/", 'v'),
+];
+
+/// The letter drawn at `at`, and the bytes the drawing takes, when it
+/// touches a letter (so that `a |< b` in a formula is left alone).
+fn ascii_art_letter(body: &str, at: usize) -> Option<(char, usize)> {
+    let rest = &body[at..];
+    if !rest.starts_with(['|', '}', '\\']) {
+        return None;
+    }
+    let (art, letter) = ASCII_ART_LETTERS
+        .iter()
+        .find(|(art, _)| rest.starts_with(art))?;
+    let before = body[..at].chars().next_back();
+    let after = body[at + art.len()..].chars().next();
+    let touches_letter =
+        before.is_some_and(char::is_alphabetic) || after.is_some_and(char::is_alphabetic);
+    touches_letter.then_some((*letter, art.len()))
+}
+
 /// Letters without a decomposition that read as more than one letter.
 fn expand_ligature(c: char) -> Option<&'static str> {
     Some(match c {
@@ -100,9 +129,18 @@ impl NormText {
         self.origins.clear();
         self.text.reserve(body.len());
         self.origins.reserve(body.len());
+        let mut resume_at = 0;
         for (start, c) in body.char_indices() {
+            if start < resume_at {
+                continue;
+            }
             let end = start + c.len_utf8();
             if c.is_ascii() {
+                if let Some((letter, len)) = ascii_art_letter(body, start) {
+                    self.push(letter, start, start + len, false);
+                    resume_at = start + len;
+                    continue;
+                }
                 self.push(c.to_ascii_lowercase(), start, end, c.is_ascii_uppercase());
                 continue;
             }
@@ -115,6 +153,11 @@ impl NormText {
                 continue;
             }
             let upper = c.is_uppercase();
+            let lower = c.to_lowercase().next().unwrap_or(c);
+            if fold::keeps_its_shape(c) || fold::keeps_its_shape(lower) {
+                self.push(lower, start, end, upper);
+                continue;
+            }
             decompose_compatible(c, |d| {
                 if is_combining_mark(d) || is_invisible(d) {
                     return;
@@ -262,15 +305,18 @@ impl Word {
         }
     }
 
-    /// How the Cyrillic stream renders the word: Russian if it has any
-    /// Cyrillic letter. Digits in a Cyrillic word are ambiguous (`3` is `з`
-    /// by shape but `е` in leetspeak): the primary stream reads them by
-    /// shape, this one the leetspeak way.
-    fn cyrillic_render(&self) -> Render {
+    /// How the alternative stream renders the word, where the primary
+    /// reading may be wrong: Russian if it has any Cyrillic letter. Digits in
+    /// a word are ambiguous: in a Cyrillic word `3` is `з` by shape but `е` in
+    /// leetspeak, so this stream reads them the leetspeak way; in a Latin
+    /// word `4` is `a` but stands for `u` in `f4ck`, so this stream reads
+    /// them as masked letters.
+    fn alternative_render(&self) -> Render {
         match (self.any_cyrillic(), self.leet_digit) {
-            (true, false) => Render::Russian,
-            (true, true) => Render::RussianLeetDigits,
-            (false, _) => Render::Latin,
+            (true, true) if self.primary_render() == Render::Russian => Render::RussianLeetDigits,
+            (true, _) => Render::Russian,
+            (false, true) => Render::LatinMaskedDigits,
+            (false, false) => Render::Latin,
         }
     }
 
@@ -294,6 +340,8 @@ enum Render {
     Russian,
     /// Russian, reading digits as Latin leetspeak (`3` → `e` → `е`).
     RussianLeetDigits,
+    /// Latin, reading digits as masked letters (`f4ck` → `f*ck`).
+    LatinMaskedDigits,
 }
 
 /// One symbol of a stream and where it came from.
@@ -379,11 +427,12 @@ impl Stream {
 }
 
 /// The streams of one text: `primary` folds mixed words towards Latin,
-/// `cyrillic` (built only when some word mixes scripts) towards Russian.
+/// `alternative` (built only when some word can be read two ways) towards
+/// Russian, with digits read the other way (see `Word::alternative_render`).
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Streams {
     pub primary: Stream,
-    pub cyrillic: Option<Stream>,
+    pub alternative: Option<Stream>,
     chars: Vec<CharInfo>,
     words: Vec<Word>,
     spare: Stream,
@@ -400,7 +449,7 @@ impl Streams {
     /// Rebuilds the streams for `norm`, reusing the allocations.
     pub fn fill(&mut self, norm: &NormText) {
         self.primary.clear();
-        if let Some(mut old) = self.cyrillic.take() {
+        if let Some(mut old) = self.alternative.take() {
             old.clear();
             self.spare = old;
         }
@@ -431,13 +480,13 @@ impl Streams {
         if self
             .words
             .iter()
-            .any(|w| w.primary_render() != w.cyrillic_render())
+            .any(|w| w.primary_render() != w.alternative_render())
         {
             let mut cyr = std::mem::take(&mut self.spare);
             for word in &self.words {
-                render_word(norm, &self.chars, word, word.cyrillic_render(), &mut cyr);
+                render_word(norm, &self.chars, word, word.alternative_render(), &mut cyr);
             }
-            self.cyrillic = Some(cyr);
+            self.alternative = Some(cyr);
         }
     }
 
@@ -450,7 +499,7 @@ impl Streams {
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Stream> {
-        std::iter::once(&self.primary).chain(self.cyrillic.as_ref())
+        std::iter::once(&self.primary).chain(self.alternative.as_ref())
     }
 }
 
@@ -680,6 +729,8 @@ fn render_word(norm: &NormText, chars: &[CharInfo], word: &Word, render: Render,
         }
         let sym = match render {
             Render::Latin => latin_symbol(info.c, info.class, has_letters),
+            Render::LatinMaskedDigits if info.class == Class::Digit => Sym::MASK,
+            Render::LatinMaskedDigits => latin_symbol(info.c, info.class, has_letters),
             Render::Russian => russian_symbol(info.c, info.class, has_letters, origin.upper, false),
             Render::RussianLeetDigits => {
                 russian_symbol(info.c, info.class, has_letters, origin.upper, true)
@@ -750,8 +801,24 @@ fn russian_symbol(c: char, class: Class, has_letters: bool, upper: bool, leet_di
 /// the symbols and the run length of each (`ass` → `as`, runs `[1, 2]`).
 pub(crate) fn render_term(term: &str) -> Vec<(Sym, u32)> {
     let norm = NormText::new(term);
-    let streams = Streams::build(&norm);
-    let stream = streams.cyrillic.as_ref().unwrap_or(&streams.primary);
+    let mut streams = Streams::default();
+    streams.chars.extend(norm.text.chars().map(|c| CharInfo {
+        c,
+        class: classify(c),
+        core: false,
+    }));
+    segment_words(&mut streams.chars, &mut streams.words);
+    // A term is written in one script: Russian words read as Russian, the
+    // others as Latin, digits as leetspeak.
+    let mut stream = Stream::default();
+    for word in &streams.words {
+        let render = if word.any_cyrillic() {
+            Render::Russian
+        } else {
+            Render::Latin
+        };
+        render_word(&norm, &streams.chars, word, render, &mut stream);
+    }
     stream
         .hay
         .iter()
@@ -778,7 +845,7 @@ mod tests {
     fn cyrillic(text: &str) -> String {
         let norm = NormText::new(text);
         let streams = Streams::build(&norm);
-        let s = streams.cyrillic.as_ref().unwrap_or(&streams.primary);
+        let s = streams.alternative.as_ref().unwrap_or(&streams.primary);
         s.hay.iter().map(|&b| Sym(b).to_char()).collect()
     }
 
@@ -829,6 +896,26 @@ mod tests {
         assert_eq!(cyrillic("cука"), "сука");
         assert_eq!(primary("сука"), "сука");
         assert_eq!(cyrillic("6ля"), "бля");
+    }
+
+    #[test]
+    fn digits_are_also_read_as_masks_or_the_other_script() {
+        let alternative = |t: &str| {
+            let streams = Streams::build(&NormText::new(t));
+            let s = streams.alternative.expect("an alternative reading");
+            s.hay.iter().map(|&b| Sym(b).to_char()).collect::<String>()
+        };
+        assert_eq!(alternative("f4cking"), "f*cking");
+        assert_eq!(alternative("ху3сос"), "хуесос");
+        assert_eq!(primary("ху3сос"), "хузсос");
+        assert_eq!(primary("бл9ть"), "блять");
+    }
+
+    #[test]
+    fn letters_drawn_with_symbols_are_read() {
+        assert_eq!(NormText::new("ху|/|").text, "хуи");
+        assert_eq!(NormText::new("|\\|ice").text, "nice");
+        assert_eq!(NormText::new("a |< b").text, "a |< b");
     }
 
     #[test]
