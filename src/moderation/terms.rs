@@ -26,7 +26,7 @@
 //! Masked variants (`f*ck`) live in a second automaton, searched only when the
 //! text contains a mask.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -399,7 +399,7 @@ impl Automaton {
         Automaton { ac, patterns }
     }
 
-    fn find(&self, stream: &Stream, work: &mut u64, hits: &mut Vec<Hit>) {
+    fn find(&self, stream: &Stream, words: &[(u32, u32)], work: &mut u64, hits: &mut Vec<Hit>) {
         let Some(ac) = &self.ac else { return };
         for m in ac.find_overlapping_iter(&stream.hay) {
             *work += 1;
@@ -421,15 +421,7 @@ impl Automaton {
 
             // Highlight the whole word (up to whitespace) a stem or fragment
             // was found in: `m-o-t-h-e-r-f-u-c-k-e-r`, not just `f-u-c-k`.
-            let mut first = start;
-            while first > 0 && stream.hay[first - 1] != Sym::GAP.0 {
-                first -= 1;
-            }
-            let mut last = end - 1;
-            while last + 1 < stream.hay.len() && stream.hay[last + 1] != Sym::GAP.0 {
-                last += 1;
-            }
-            *work += (start - first + last + 1 - end) as u64;
+            let (first, last) = (words[start].0 as usize, words[end - 1].1 as usize);
             // A capitalised word in mid-sentence that merely contains a term
             // (Dikshit, Slutsk, Хуйтэн) is a proper name; so is a capitalised
             // transliteration (James Gandon, Huy).
@@ -446,6 +438,57 @@ impl Automaton {
                 span: (stream.elems[first].start, stream.elems[last].end),
             });
         }
+    }
+}
+
+/// For each symbol, the first and last symbol of its word (words end at gaps).
+fn word_extents(stream: &Stream, extents: &mut Vec<(u32, u32)>) {
+    extents.clear();
+    extents.resize(stream.hay.len(), (0, 0));
+    let mut start = 0;
+    for i in 0..=stream.hay.len() {
+        let at_end = i == stream.hay.len() || stream.hay[i] == Sym::GAP.0;
+        if !at_end {
+            continue;
+        }
+        if start < i {
+            let last = (i - 1) as u32;
+            for extent in &mut extents[start..i] {
+                *extent = (start as u32, last);
+            }
+        }
+        start = i + 1;
+    }
+}
+
+/// Exception matches of one owner, sorted by start, with the largest end so
+/// far: whether a range overlaps any of them is a binary search.
+#[derive(Debug, Default)]
+struct ExceptionRanges {
+    starts: Vec<usize>,
+    max_end_so_far: Vec<usize>,
+}
+
+impl ExceptionRanges {
+    fn new(mut ranges: Vec<std::ops::Range<usize>>) -> Self {
+        ranges.sort_unstable_by_key(|r| r.start);
+        let mut max_end = 0;
+        let max_end_so_far = ranges
+            .iter()
+            .map(|r| {
+                max_end = max_end.max(r.end);
+                max_end
+            })
+            .collect();
+        ExceptionRanges {
+            starts: ranges.iter().map(|r| r.start).collect(),
+            max_end_so_far,
+        }
+    }
+
+    fn overlaps(&self, range: &std::ops::Range<usize>) -> bool {
+        let before_end = self.starts.partition_point(|&s| s < range.end);
+        before_end > 0 && self.max_end_so_far[before_end - 1] > range.start
     }
 }
 
@@ -500,11 +543,13 @@ impl Matcher {
     pub fn find(&self, streams: &Streams, work: &mut u64) -> Vec<TermHit> {
         let mut found = Vec::new();
         let mut hits = Vec::new();
+        let mut words = Vec::new();
         for stream in streams.all() {
             hits.clear();
-            self.plain.find(stream, work, &mut hits);
+            word_extents(stream, &mut words);
+            self.plain.find(stream, &words, work, &mut hits);
             if stream.contains_mask() {
-                self.masked.find(stream, work, &mut hits);
+                self.masked.find(stream, &words, work, &mut hits);
             }
             // Short transliterations are words or names of other languages
             // often enough (Hui Ka Yan, Indonesian `suka`) that outside
@@ -518,23 +563,25 @@ impl Matcher {
             if !streams.russian_context() && transliterated.len() < 2 {
                 hits.retain(|h| !(h.transliterated_word && h.short));
             }
-            let exceptions: Vec<&Hit> = hits
-                .iter()
-                .filter(|h| matches!(h.owner, Owner::Exception { .. }))
+            let mut by_owner: HashMap<Option<u32>, Vec<std::ops::Range<usize>>> = HashMap::new();
+            for hit in &hits {
+                if let Owner::Exception { rule } = hit.owner {
+                    by_owner.entry(rule).or_default().push(hit.elems.clone());
+                }
+            }
+            let exceptions: HashMap<Option<u32>, ExceptionRanges> = by_owner
+                .into_iter()
+                .map(|(owner, ranges)| (owner, ExceptionRanges::new(ranges)))
                 .collect();
+            let cancels = |owner: Option<u32>, range: &std::ops::Range<usize>| {
+                exceptions.get(&owner).is_some_and(|e| e.overlaps(range))
+            };
             for hit in &hits {
                 let Owner::Term { rule, term } = hit.owner else {
                     continue;
                 };
-                let cancelled = exceptions.iter().any(|e| {
-                    let applies = match e.owner {
-                        Owner::Exception { rule: None } => true,
-                        Owner::Exception { rule: Some(r) } => r == rule,
-                        Owner::Term { .. } => false,
-                    };
-                    applies && e.elems.start < hit.elems.end && hit.elems.start < e.elems.end
-                });
-                *work += exceptions.len() as u64;
+                *work += 1;
+                let cancelled = cancels(None, &hit.elems) || cancels(Some(rule), &hit.elems);
                 if !cancelled {
                     found.push(TermHit {
                         rule,
