@@ -182,7 +182,22 @@ pub(crate) fn latin_lookalike(c: char) -> Option<u8> {
     if c.is_ascii_lowercase() {
         return Some(c as u8);
     }
-    LATIN_LOOKALIKES.get(&c).copied()
+    // Most lookalikes live below U+3000: a direct table; the rest a map.
+    const DIRECT: usize = 0x3000;
+    static DIRECT_TABLE: LazyLock<Box<[u8]>> = LazyLock::new(|| {
+        let mut table = vec![0u8; DIRECT].into_boxed_slice();
+        for (&c, &b) in LATIN_LOOKALIKES.iter() {
+            if (c as usize) < DIRECT {
+                table[c as usize] = b;
+            }
+        }
+        table
+    });
+    match DIRECT_TABLE.get(c as usize) {
+        Some(0) => None,
+        Some(&b) => Some(b),
+        None => LATIN_LOOKALIKES.get(&c).copied(),
+    }
 }
 
 /// Small capitals and other prototypes the confusables data stops at.

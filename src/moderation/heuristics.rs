@@ -172,8 +172,8 @@ impl RepeatedCharsLimit {
             let run = i - run_start;
             if run > self.max_run && !chars[run_start].is_whitespace() {
                 longest = longest.max(run);
-                let first = norm.origins[run_start];
-                let last = norm.origins[i - 1];
+                let first = norm.chars[run_start];
+                let last = norm.chars[i - 1];
                 spans.push((first.start, last.end));
             }
             run_start = i;

@@ -37,7 +37,7 @@ mod text;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use regex::Regex;
 
 pub use self::heuristics::{
     AuthorRateLimit, CapitalsLimit, ContactDetection, EmojiLimit, LengthLimits, LinkLimits,
@@ -151,38 +151,107 @@ pub struct Rule {
     pub condition: Condition,
 }
 
-/// Regular expressions of one target, tested together first.
-#[derive(Debug)]
-struct RegexGroup {
-    set: RegexSet,
-    /// Rule index of each pattern of `set`.
-    rules: Vec<usize>,
+/// One pass over a text tells which regex rules can match it: the literal
+/// prefixes each regex must start with (from regex-syntax's literal
+/// extractor) all go into one Aho–Corasick automaton. A regex whose prefixes
+/// do not occur is never run; one without a finite set of prefixes always is.
+///
+/// The automaton searches leftmost-longest, restarting one byte after each
+/// match's start: every position where some literal starts yields its
+/// longest literal there, and a match counts for every literal that is a
+/// prefix of it. That finds every literal that occurs, as an overlapping
+/// search would, at the cost of a plain search (which can use SIMD
+/// prefilters).
+#[derive(Debug, Default)]
+struct RegexPrefilter {
+    literals: Option<aho_corasick::AhoCorasick>,
+    /// For each literal of `literals`, the rules of the literals that are
+    /// prefixes of it (itself included).
+    literal_rules: Vec<Vec<usize>>,
+    /// Regex rules that must always run.
+    always: Vec<usize>,
 }
 
-impl RegexGroup {
-    fn new(rules: &[Rule], target: RegexTarget) -> Option<RegexGroup> {
-        let (patterns, indices): (Vec<&str>, Vec<usize>) = rules
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| match &r.condition {
-                Condition::Regex {
-                    regex, target: t, ..
-                } if *t == target => Some((regex.as_str(), i)),
-                _ => None,
-            })
-            .unzip();
-        if patterns.is_empty() {
-            return None;
+/// Literal prefixes longer than this are cut: the automaton only needs to
+/// tell the regex might match.
+const PREFILTER_LITERAL_LEN: usize = 8;
+
+impl RegexPrefilter {
+    fn new(rules: &[Rule], target: RegexTarget) -> RegexPrefilter {
+        use regex_syntax::hir::literal::{ExtractKind, Extractor};
+        let mut prefilter = RegexPrefilter::default();
+        let mut literals: Vec<(Vec<u8>, usize)> = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            let Condition::Regex {
+                regex, target: t, ..
+            } = &rule.condition
+            else {
+                continue;
+            };
+            if *t != target {
+                continue;
+            }
+            let prefixes = regex_syntax::Parser::new()
+                .parse(regex.as_str())
+                .ok()
+                .and_then(|hir| {
+                    let mut extractor = Extractor::new();
+                    extractor.kind(ExtractKind::Prefix).limit_total(500);
+                    let mut seq = extractor.extract(&hir);
+                    seq.keep_first_bytes(PREFILTER_LITERAL_LEN);
+                    seq.dedup();
+                    seq.literals().map(<[_]>::to_vec)
+                })
+                .filter(|lits| !lits.is_empty() && lits.iter().all(|l| !l.as_bytes().is_empty()));
+            match prefixes {
+                Some(lits) => {
+                    for lit in lits {
+                        literals.push((lit.as_bytes().to_vec(), index));
+                    }
+                }
+                None => prefilter.always.push(index),
+            }
         }
-        let set = RegexSetBuilder::new(patterns)
-            .size_limit(rules::REGEX_SIZE_LIMIT * 16)
-            .dfa_size_limit(rules::REGEX_SIZE_LIMIT * 16)
-            .build()
-            .ok()?;
-        Some(RegexGroup {
-            set,
-            rules: indices,
-        })
+        prefilter.literal_rules = literals
+            .iter()
+            .map(|(literal, _)| {
+                let mut rules: Vec<usize> = literals
+                    .iter()
+                    .filter(|(other, _)| literal.starts_with(other))
+                    .map(|&(_, rule)| rule)
+                    .collect();
+                rules.sort_unstable();
+                rules.dedup();
+                rules
+            })
+            .collect();
+        prefilter.literals = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(literals.iter().map(|(literal, _)| literal))
+            .ok();
+        if prefilter.literals.is_none() {
+            // Cannot happen for byte strings; run everything rather than
+            // nothing if it ever does.
+            prefilter
+                .always
+                .extend(prefilter.literal_rules.drain(..).flatten());
+        }
+        prefilter
+    }
+
+    /// The regex rules that may match `text`, in rule order.
+    fn candidates(&self, text: &str) -> Vec<usize> {
+        let mut rules = self.always.clone();
+        if let Some(ac) = &self.literals {
+            let mut at = 0;
+            while let Some(m) = ac.find(aho_corasick::Input::new(text).range(at..)) {
+                rules.extend_from_slice(&self.literal_rules[m.pattern().as_usize()]);
+                at = m.start() + 1;
+            }
+        }
+        rules.sort_unstable();
+        rules.dedup();
+        rules
     }
 }
 
@@ -194,8 +263,8 @@ pub struct RuleSet {
     version: String,
     rules: Vec<Rule>,
     matcher: Matcher,
-    normalized_regexes: Option<RegexGroup>,
-    original_regexes: Option<RegexGroup>,
+    normalized_regexes: RegexPrefilter,
+    original_regexes: RegexPrefilter,
     needs_links: bool,
 }
 
@@ -223,8 +292,8 @@ impl RuleSet {
     }
 
     fn assemble(name: String, version: String, rules: Vec<Rule>, matcher: Matcher) -> RuleSet {
-        let normalized_regexes = RegexGroup::new(&rules, RegexTarget::Normalized);
-        let original_regexes = RegexGroup::new(&rules, RegexTarget::Original);
+        let normalized_regexes = RegexPrefilter::new(&rules, RegexTarget::Normalized);
+        let original_regexes = RegexPrefilter::new(&rules, RegexTarget::Original);
         let needs_links = rules
             .iter()
             .any(|r| matches!(r.condition, Condition::Links(_)));
@@ -290,20 +359,46 @@ impl RuleSet {
 
     /// Moderates `body` and reports the work done.
     pub fn moderate_counting(&self, body: &str, context: &Context) -> (Verdict, Work) {
-        let norm = NormText::new(body);
-        let streams = Streams::build(&norm);
+        // The text views are rebuilt in buffers kept per thread, so that a
+        // busy server does not allocate them anew for every comment.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(NormText, Streams)> = Default::default();
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let (norm, streams) = &mut *scratch;
+                norm.fill(body);
+                streams.fill(norm);
+                self.moderate_views(body, norm, streams, context)
+            }
+            // Only reachable by re-entering moderation from within it.
+            Err(_) => {
+                let norm = NormText::new(body);
+                let streams = Streams::build(&norm);
+                self.moderate_views(body, &norm, &streams, context)
+            }
+        })
+    }
+
+    fn moderate_views(
+        &self,
+        body: &str,
+        norm: &NormText,
+        streams: &Streams,
+        context: &Context,
+    ) -> (Verdict, Work) {
         let mut work = Work {
-            normalized_chars: norm.origins.len() as u64,
+            normalized_chars: norm.chars.len() as u64,
             stream_symbols: streams.all().map(|s| s.hay.len() as u64).sum(),
             matches_examined: 0,
         };
 
         let mut findings: Vec<Option<Finding>> = (0..self.rules.len()).map(|_| None).collect();
-        self.find_terms(&streams, &mut work.matches_examined, &mut findings);
-        self.find_regexes(body, &norm, &mut findings);
+        self.find_terms(streams, &mut work.matches_examined, &mut findings);
+        self.find_regexes(body, norm, &mut findings);
 
         let links = if self.needs_links {
-            find_links(&norm)
+            find_links(norm)
         } else {
             Vec::new()
         };
@@ -312,10 +407,10 @@ impl RuleSet {
                 Condition::Terms { .. } | Condition::Regex { .. } => continue,
                 Condition::Links(limits) => limits.check(&links),
                 Condition::Capitals(limit) => limit.check(body),
-                Condition::RepeatedChars(limit) => limit.check(&norm),
-                Condition::RepeatedWords(limit) => limit.check(&norm),
+                Condition::RepeatedChars(limit) => limit.check(norm),
+                Condition::RepeatedWords(limit) => limit.check(norm),
                 Condition::Emoji(limit) => limit.check(body),
-                Condition::Contact(detection) => detection.check(&norm),
+                Condition::Contact(detection) => detection.check(norm),
                 Condition::Length(limits) => limits.check(body),
                 Condition::AuthorRate(limit) => {
                     limit.check(context.now_micros, &context.author_recent_micros)
@@ -389,45 +484,50 @@ impl RuleSet {
         }
     }
 
+    /// Runs the regex rules that may match: those whose literal prefixes
+    /// occur (see [`RegexPrefilter`]). Each regex is then searched on its
+    /// own; a multi-pattern regex set would fall back to a slow engine on
+    /// non-ASCII text.
     fn find_regexes(&self, body: &str, norm: &NormText, findings: &mut [Option<Finding>]) {
-        for (group, target) in [
-            (&self.normalized_regexes, RegexTarget::Normalized),
-            (&self.original_regexes, RegexTarget::Original),
-        ] {
-            let Some(group) = group else { continue };
+        let candidates = self
+            .normalized_regexes
+            .candidates(&norm.text)
+            .into_iter()
+            .chain(self.original_regexes.candidates(body));
+        for rule_index in candidates {
+            let Condition::Regex {
+                regex,
+                target,
+                exceptions,
+            } = &self.rules[rule_index].condition
+            else {
+                continue;
+            };
             let text = match target {
                 RegexTarget::Normalized => norm.text.as_str(),
                 RegexTarget::Original => body,
             };
-            for set_index in group.set.matches(text).iter() {
-                let rule_index = group.rules[set_index];
-                let Condition::Regex {
-                    regex, exceptions, ..
-                } = &self.rules[rule_index].condition
-                else {
-                    continue;
-                };
-                let excepted: Vec<(usize, usize)> = exceptions
-                    .iter()
-                    .flat_map(|e| e.find_iter(text).map(|m| (m.start(), m.end())))
-                    .collect();
-                let spans: Vec<(u32, u32)> = regex
-                    .find_iter(text)
-                    .filter(|m| !m.is_empty())
-                    .filter(|m| {
-                        !excepted
-                            .iter()
-                            .any(|&(s, e)| s <= m.start() && m.end() <= e)
-                    })
-                    .take(terms::MAX_SPANS_PER_RULE)
-                    .filter_map(|m| match target {
-                        RegexTarget::Normalized => norm.original_span(m.start()..m.end()),
-                        RegexTarget::Original => Some((m.start() as u32, m.end() as u32)),
-                    })
-                    .collect();
-                if spans.is_empty() {
-                    continue;
-                }
+            let mut matches = regex.find_iter(text).filter(|m| !m.is_empty()).peekable();
+            if matches.peek().is_none() {
+                continue;
+            }
+            let excepted: Vec<(usize, usize)> = exceptions
+                .iter()
+                .flat_map(|e| e.find_iter(text).map(|m| (m.start(), m.end())))
+                .collect();
+            let spans: Vec<(u32, u32)> = matches
+                .filter(|m| {
+                    !excepted
+                        .iter()
+                        .any(|&(s, e)| s <= m.start() && m.end() <= e)
+                })
+                .take(terms::MAX_SPANS_PER_RULE)
+                .filter_map(|m| match target {
+                    RegexTarget::Normalized => norm.original_span(m.start()..m.end()),
+                    RegexTarget::Original => Some((m.start() as u32, m.end() as u32)),
+                })
+                .collect();
+            if !spans.is_empty() {
                 findings[rule_index] = Some(Finding {
                     reason: format!("matched pattern /{}/", regex.as_str()),
                     spans,

@@ -36,7 +36,7 @@ use super::text::{Elem, Stream, Streams, render_term};
 /// Most patterns one term may expand to.
 pub const MAX_EXPANSIONS_PER_TERM: usize = 512;
 /// Most transliterations generated for one Russian pattern.
-const MAX_TRANSLITERATIONS: usize = 48;
+const MAX_TRANSLITERATIONS: usize = 16;
 /// Shortest transliteration generated (`huy` from `хуй`)…
 const MIN_TRANSLITERATION_LETTERS: usize = 3;
 /// …and for a stem or fragment (`zaeb*` from `заеб*`).

@@ -17,6 +17,8 @@
 //! two or more letters never are, so neighbouring ordinary words cannot merge
 //! into a term.
 
+use std::sync::LazyLock;
+
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 use unicode_properties::{GeneralCategoryGroup, UnicodeEmoji, UnicodeGeneralCategory};
 
@@ -25,9 +27,10 @@ use super::fold::{
     leet_latin, leet_needs_letters_on_both_sides, leet_russian, merge_latin, other_to_russian,
 };
 
-/// Where a character of the normalised text came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Origin {
+/// A character of the normalised text: where it came from and how it takes
+/// part in words.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NormChar {
     /// Byte offset of the character in [`NormText::text`].
     pub at: u32,
     /// Byte range in the original body.
@@ -35,13 +38,25 @@ pub(crate) struct Origin {
     pub end: u32,
     /// Whether the original character was upper case.
     pub upper: bool,
+    info: CharInfo,
 }
 
-/// The normalised text and, for each of its characters, its origin.
+/// A normalised character reads as its classification.
+impl std::ops::Deref for NormChar {
+    type Target = CharInfo;
+
+    fn deref(&self) -> &CharInfo {
+        &self.info
+    }
+}
+
+/// The normalised text and, for each of its characters, its origin and how
+/// it takes part in words.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct NormText {
     pub text: String,
-    pub origins: Vec<Origin>,
+    /// One per character of `text`.
+    pub chars: Vec<NormChar>,
 }
 
 /// Characters that render as nothing: dropped before matching.
@@ -69,6 +84,89 @@ pub(crate) fn is_invisible(c: char) -> bool {
     ) || (!c.is_ascii()
         && c.general_category_group() == GeneralCategoryGroup::Other
         && !c.is_control())
+}
+
+/// How one character normalises, precomputed for code points below
+/// [`TABLE_LIMIT`].
+#[derive(Debug, Clone, Copy)]
+enum Normalised {
+    /// Invisible or a combining mark.
+    Drop,
+    /// Up to three characters.
+    Chars {
+        chars: [char; 3],
+        len: u8,
+        upper: bool,
+    },
+    /// More than three: computed each time.
+    Slow,
+}
+
+static NORMALISED: LazyLock<Box<[Normalised]>> = LazyLock::new(|| {
+    (0..TABLE_LIMIT as u32)
+        .map(|u| {
+            let Some(c) = char::from_u32(u) else {
+                return Normalised::Slow;
+            };
+            let mut out = NormText::default();
+            match normalise_char(c, &mut out) {
+                None => Normalised::Drop,
+                Some(upper) => {
+                    let mut chars = ['\0'; 3];
+                    let mut len = 0;
+                    for n in out.text.chars() {
+                        if len == 3 {
+                            return Normalised::Slow;
+                        }
+                        chars[len] = n;
+                        len += 1;
+                    }
+                    Normalised::Chars {
+                        chars,
+                        len: len as u8,
+                        upper,
+                    }
+                }
+            }
+        })
+        .collect()
+});
+
+/// Writes the normalised form of a non-ASCII character into `out` and says
+/// whether it was upper case; `None` when it is dropped.
+fn normalise_char(c: char, out: &mut NormText) -> Option<bool> {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase(), 0, 0, c.is_ascii_uppercase());
+        return Some(c.is_ascii_uppercase());
+    }
+    if is_invisible(c) || is_combining_mark(c) {
+        return None;
+    }
+    let upper = c.is_uppercase();
+    let lower = c.to_lowercase().next().unwrap_or(c);
+    if fold::keeps_its_shape(c) || fold::keeps_its_shape(lower) {
+        out.push(lower, 0, 0, upper);
+        return Some(upper);
+    }
+    decompose_compatible(c, |d| {
+        if is_combining_mark(d) || is_invisible(d) {
+            return;
+        }
+        for lower in d.to_lowercase() {
+            if is_combining_mark(lower) {
+                continue;
+            }
+            match expand_ligature(lower) {
+                Some(letters) => {
+                    for l in letters.chars() {
+                        out.push(l, 0, 0, upper);
+                    }
+                }
+                None => out.push(lower, 0, 0, upper),
+            }
+        }
+    });
+    Some(upper)
 }
 
 /// Letters drawn with ASCII symbols: `|/|` for и, `|\|` for n, `}|{` for ж.
@@ -124,67 +222,93 @@ impl NormText {
         text
     }
 
-    pub fn fill(&mut self, body: &str) {
-        self.text.clear();
-        self.origins.clear();
-        self.text.reserve(body.len());
-        self.origins.reserve(body.len());
-        let mut resume_at = 0;
-        for (start, c) in body.char_indices() {
-            if start < resume_at {
-                continue;
-            }
-            let end = start + c.len_utf8();
-            if c.is_ascii() {
-                if let Some((letter, len)) = ascii_art_letter(body, start) {
-                    self.push(letter, start, start + len, false);
-                    resume_at = start + len;
-                    continue;
-                }
-                self.push(c.to_ascii_lowercase(), start, end, c.is_ascii_uppercase());
-                continue;
-            }
-            if is_invisible(c) || is_combining_mark(c) {
-                // Belongs to the character before it: a span ending there
-                // takes it along.
-                if let Some(last) = self.origins.last_mut().filter(|o| o.end as usize == start) {
-                    last.end = end as u32;
-                }
-                continue;
-            }
-            let upper = c.is_uppercase();
-            let lower = c.to_lowercase().next().unwrap_or(c);
-            if fold::keeps_its_shape(c) || fold::keeps_its_shape(lower) {
-                self.push(lower, start, end, upper);
-                continue;
-            }
-            decompose_compatible(c, |d| {
-                if is_combining_mark(d) || is_invisible(d) {
-                    return;
-                }
-                for lower in d.to_lowercase() {
-                    if is_combining_mark(lower) {
-                        continue;
-                    }
-                    match expand_ligature(lower) {
-                        Some(letters) => {
-                            for l in letters.chars() {
-                                self.push(l, start, end, upper);
-                            }
-                        }
-                        None => self.push(lower, start, end, upper),
+    /// Appends the normalised form of `c`, found at `start..end` of the body.
+    fn push_normalised(&mut self, c: char, start: usize, end: usize) {
+        if let Some(entry) = NORMALISED.get(c as usize) {
+            match *entry {
+                Normalised::Drop => self.extend_previous(start, end),
+                Normalised::Chars { chars, len, upper } => {
+                    for &n in &chars[..usize::from(len)] {
+                        self.push(n, start, end, upper);
                     }
                 }
-            });
+                Normalised::Slow => self.push_normalised_slowly(c, start, end),
+            }
+            return;
+        }
+        self.push_normalised_slowly(c, start, end);
+    }
+
+    /// A combining mark or invisible character belongs to the character
+    /// before it: a span ending there takes it along.
+    fn extend_previous(&mut self, start: usize, end: usize) {
+        if let Some(last) = self.chars.last_mut().filter(|o| o.end as usize == start) {
+            last.end = end as u32;
         }
     }
 
+    fn push_normalised_slowly(&mut self, c: char, start: usize, end: usize) {
+        let mut out = NormText::default();
+        match normalise_char(c, &mut out) {
+            None => self.extend_previous(start, end),
+            Some(upper) => {
+                for n in out.text.chars() {
+                    self.push(n, start, end, upper);
+                }
+            }
+        }
+    }
+
+    pub fn fill(&mut self, body: &str) {
+        self.text.clear();
+        self.chars.clear();
+        self.text.reserve(body.len());
+        self.chars.reserve(body.len());
+        let bytes = body.as_bytes();
+        let table = CharInfo::table();
+        let mut at = 0;
+        while at < bytes.len() {
+            let byte = bytes[at];
+            // Plain ASCII, the common case, needs no decoding.
+            if byte.is_ascii() && !matches!(byte, b'|' | b'\\' | b'}') {
+                let lower = byte.to_ascii_lowercase();
+                self.chars.push(NormChar {
+                    at: self.text.len() as u32,
+                    start: at as u32,
+                    end: at as u32 + 1,
+                    upper: byte.is_ascii_uppercase(),
+                    info: table[usize::from(lower)],
+                });
+                self.text.push(char::from(lower));
+                at += 1;
+                continue;
+            }
+            if let Some((letter, len)) = ascii_art_letter(body, at) {
+                self.push(letter, at, at + len, false);
+                at += len;
+                continue;
+            }
+            let Some(c) = body[at..].chars().next() else {
+                break;
+            };
+            let end = at + c.len_utf8();
+            if c.is_ascii() {
+                self.push(c, at, end, false);
+            } else {
+                self.push_normalised(c, at, end);
+            }
+            at = end;
+        }
+    }
+
+    #[inline(always)]
     fn push(&mut self, c: char, start: usize, end: usize, upper: bool) {
-        self.origins.push(Origin {
+        self.chars.push(NormChar {
             at: self.text.len() as u32,
             start: start as u32,
             end: end as u32,
             upper,
+            info: CharInfo::of(c),
         });
         self.text.push(c);
     }
@@ -193,16 +317,14 @@ impl NormText {
     /// text. `range` must lie on character boundaries of the normalised text.
     pub fn original_span(&self, range: std::ops::Range<usize>) -> Option<(u32, u32)> {
         let first = self
-            .origins
+            .chars
             .partition_point(|o| (o.at as usize) < range.start);
-        let after_last = self
-            .origins
-            .partition_point(|o| (o.at as usize) < range.end);
+        let after_last = self.chars.partition_point(|o| (o.at as usize) < range.end);
         if first >= after_last {
             return None;
         }
-        let start = self.origins[first].start;
-        let end = self.origins[first..after_last]
+        let start = self.chars[first].start;
+        let end = self.chars[first..after_last]
             .iter()
             .map(|o| o.end)
             .max()
@@ -213,7 +335,7 @@ impl NormText {
 
 /// How a character of the normalised text takes part in a word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Class {
+pub(crate) enum Class {
     Space,
     Letter,
     Digit,
@@ -222,7 +344,11 @@ enum Class {
     Separator,
 }
 
-fn classify(c: char) -> Class {
+/// Code points below this are classified and normalised through tables
+/// computed once from the exact functions; rarer ones take the slow path.
+const TABLE_LIMIT: usize = 0x3000;
+
+fn classify_slowly(c: char) -> Class {
     if c.is_ascii() {
         return match c {
             'a'..='z' | 'A'..='Z' => Class::Letter,
@@ -255,12 +381,94 @@ pub(crate) fn is_pictographic(c: char) -> bool {
 
 /// A character of the normalised text as a word sees it.
 #[derive(Debug, Clone, Copy)]
-struct CharInfo {
+pub(crate) struct CharInfo {
     c: char,
     class: Class,
-    /// Whether the character becomes a symbol: letters and digits always,
-    /// masks and some leet symbols only inside a word.
-    core: bool,
+    /// What words need to know of the character, as bits (see `flags`):
+    /// a word's properties are the union of its characters'.
+    flags: u8,
+    /// For a letter: its symbol read as Latin, and read as Russian (from a
+    /// lower- and an upper-case original).
+    latin: Sym,
+    russian: Sym,
+    russian_upper: Sym,
+}
+
+/// Bits of [`CharInfo::flags`].
+mod flags {
+    pub const LETTER: u8 = 1;
+    /// A letter or a digit.
+    pub const SOLID: u8 = 1 << 1;
+    pub const ASCII_LATIN: u8 = 1 << 2;
+    pub const RUSSIAN: u8 = 1 << 3;
+    /// Cyrillic but not Russian (`ѕ`, `і`).
+    pub const OTHER_CYRILLIC: u8 = 1 << 4;
+    /// Neither ASCII nor Cyrillic: Greek, exotic Latin and the rest.
+    pub const FOREIGN: u8 = 1 << 5;
+    pub const LEET: u8 = 1 << 6;
+}
+
+impl CharInfo {
+    /// The table of every code point below [`TABLE_LIMIT`].
+    fn table() -> &'static [CharInfo] {
+        static TABLE: LazyLock<Box<[CharInfo]>> = LazyLock::new(|| {
+            (0..TABLE_LIMIT as u32)
+                .map(|u| {
+                    char::from_u32(u)
+                        .map_or_else(|| CharInfo::compute('\u{FFFD}'), CharInfo::compute)
+                })
+                .collect()
+        });
+        &TABLE
+    }
+
+    /// Class and letter symbols of `c`: from the table below
+    /// [`TABLE_LIMIT`].
+    #[inline]
+    fn of(c: char) -> CharInfo {
+        match Self::table().get(c as usize) {
+            Some(info) => *info,
+            None => CharInfo::compute(c),
+        }
+    }
+
+    fn compute(c: char) -> CharInfo {
+        let class = classify_slowly(c);
+        let letter = class == Class::Letter;
+        let script = if !letter {
+            0
+        } else if c.is_ascii_alphabetic() {
+            flags::ASCII_LATIN
+        } else if is_russian(c) {
+            flags::RUSSIAN
+        } else if is_cyrillic(c) {
+            flags::OTHER_CYRILLIC | flags::FOREIGN
+        } else {
+            flags::FOREIGN
+        };
+        let kind = match class {
+            Class::Letter => flags::LETTER | flags::SOLID,
+            Class::Digit => flags::SOLID,
+            Class::Leet => flags::LEET,
+            _ => 0,
+        };
+        CharInfo {
+            c,
+            class,
+            flags: kind | script,
+            latin: if letter { latin_letter(c) } else { Sym::OTHER },
+            russian: if letter {
+                russian_letter(c, false)
+            } else {
+                Sym::OTHER
+            },
+            russian_upper: if letter {
+                russian_letter(c, true)
+            } else {
+                Sym::OTHER
+            },
+        }
+    }
 }
 
 /// A word: a run of non-space characters of the normalised text, or several
@@ -386,6 +594,7 @@ impl Stream {
         }
     }
 
+    #[inline]
     fn push(
         &mut self,
         sym: Sym,
@@ -427,13 +636,17 @@ impl Stream {
 }
 
 /// The streams of one text: `primary` folds mixed words towards Latin,
-/// `alternative` (built only when some word can be read two ways) towards
-/// Russian, with digits read the other way (see `Word::alternative_render`).
+/// `alternative` holds the words that can be read another way (towards
+/// Russian, digits read the other way: see `Word::alternative_render`), each
+/// on its own; it exists only when some word can.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Streams {
     pub primary: Stream,
     pub alternative: Option<Stream>,
-    chars: Vec<CharInfo>,
+    /// Whether each character of the normalised text becomes a symbol:
+    /// letters and digits always, masks and some leet symbols only inside a
+    /// word.
+    core: Vec<bool>,
     words: Vec<Word>,
     spare: Stream,
     russian_context: bool,
@@ -453,40 +666,46 @@ impl Streams {
             old.clear();
             self.spare = old;
         }
-        self.chars.clear();
-        self.chars.extend(norm.text.chars().map(|c| CharInfo {
-            c,
-            class: classify(c),
-            core: false,
-        }));
+        let chars = &norm.chars;
+        self.core.clear();
+        self.core.resize(chars.len(), false);
         self.words.clear();
-        segment_words(&mut self.chars, &mut self.words);
+        segment_words(chars, &mut self.core, &mut self.words);
         glue_single_letters(&mut self.words);
         self.russian_context = self.words.iter().any(Word::any_cyrillic)
             || self
                 .words
                 .iter()
-                .any(|w| is_transliterated_russian_word(&self.chars[w.start..w.end]));
+                .any(|w| is_transliterated_russian_word(&chars[w.start..w.end]));
 
         for word in &self.words {
             render_word(
                 norm,
-                &self.chars,
+                &self.core,
                 word,
                 word.primary_render(),
                 &mut self.primary,
             );
         }
-        if self
+        // The alternative stream holds only the words that read otherwise,
+        // each on its own: the primary stream has all the rest.
+        let mut differing = self
             .words
             .iter()
-            .any(|w| w.primary_render() != w.alternative_render())
-        {
-            let mut cyr = std::mem::take(&mut self.spare);
-            for word in &self.words {
-                render_word(norm, &self.chars, word, word.alternative_render(), &mut cyr);
+            .filter(|w| w.primary_render() != w.alternative_render())
+            .peekable();
+        if differing.peek().is_some() {
+            let mut alternative = std::mem::take(&mut self.spare);
+            for word in differing {
+                render_word(
+                    norm,
+                    &self.core,
+                    word,
+                    word.alternative_render(),
+                    &mut alternative,
+                );
             }
-            self.alternative = Some(cyr);
+            self.alternative = Some(alternative);
         }
     }
 
@@ -504,8 +723,9 @@ impl Streams {
 }
 
 /// Splits the text into words at whitespace and marks each word's core
-/// characters.
-fn segment_words(chars: &mut [CharInfo], words: &mut Vec<Word>) {
+/// characters, in one pass over the characters (plus a second over the
+/// rare words that are not letters only).
+fn segment_words(chars: &[NormChar], core: &mut [bool], words: &mut Vec<Word>) {
     let mut i = 0;
     // Whether what came last ended a sentence: the text's start, a full
     // stop, a question or exclamation mark, a line break.
@@ -518,100 +738,147 @@ fn segment_words(chars: &mut [CharInfo], words: &mut Vec<Word>) {
         }
         let start = i;
         let sentence_initial = after_sentence_end;
+        let mut scan = WordScan::default();
         while i < chars.len() && chars[i].class != Class::Space {
-            match chars[i].c {
-                '.' | '!' | '?' | '…' => after_sentence_end = true,
-                c if c.is_alphanumeric() => after_sentence_end = false,
-                _ => {}
+            let info = &chars[i];
+            let f = info.flags;
+            scan.union |= f;
+            scan.letters += usize::from(f & flags::LETTER);
+            if f & flags::SOLID != 0 {
+                scan.first_solid.get_or_insert(i);
+                scan.last_solid = Some(i);
+                scan.letters_before_last_solid = scan.letters;
+                after_sentence_end = false;
+            } else {
+                scan.only_letters = false;
+                if f & flags::LEET != 0 {
+                    scan.separators.see(i, info.c, chars);
+                }
+                if matches!(info.c, '.' | '!' | '?' | '…') {
+                    after_sentence_end = true;
+                }
             }
             i += 1;
         }
-        let mut word = mark_word(chars, start, i);
+        let mut word = mark_word(chars, core, start, i, scan);
         word.sentence_initial = sentence_initial;
         words.push(word);
     }
 }
 
-fn mark_word(chars: &mut [CharInfo], start: usize, end: usize) -> Word {
+/// What one pass over a word's characters learnt.
+struct WordScan {
+    union: u8,
+    letters: usize,
+    first_solid: Option<usize>,
+    last_solid: Option<usize>,
+    letters_before_last_solid: usize,
+    /// Letters and digits only (digits are checked in `mark_word`).
+    only_letters: bool,
+    separators: SeparatingSymbols,
+}
+
+impl Default for WordScan {
+    fn default() -> Self {
+        WordScan {
+            union: 0,
+            letters: 0,
+            first_solid: None,
+            last_solid: None,
+            letters_before_last_solid: 0,
+            only_letters: true,
+            separators: SeparatingSymbols::default(),
+        }
+    }
+}
+
+fn mark_word(
+    chars: &[NormChar],
+    core: &mut [bool],
+    start: usize,
+    end: usize,
+    scan: WordScan,
+) -> Word {
+    let union = scan.union;
     let mut word = Word {
         start,
         end,
+        letters: scan.letters,
+        ascii_latin: union & flags::ASCII_LATIN != 0,
+        russian: union & flags::RUSSIAN != 0,
+        foreign: union & flags::FOREIGN != 0,
+        other_cyrillic: union & flags::OTHER_CYRILLIC != 0,
         ..Word::default()
     };
-    for info in &chars[start..end] {
-        if info.class != Class::Letter {
-            continue;
-        }
-        word.letters += 1;
-        let c = info.c;
-        if c.is_ascii_alphabetic() {
-            word.ascii_latin = true;
-        } else if is_russian(c) {
-            word.russian = true;
-        } else {
-            word.foreign = true;
-            word.other_cyrillic |= is_cyrillic(c);
-        }
+    // Most words are letters only: every one of them is core.
+    if scan.only_letters && scan.letters == end - start {
+        core[start..end].fill(true);
+        word.cores = end - start;
+        return word;
     }
-    let solid = |info: &CharInfo| matches!(info.class, Class::Letter | Class::Digit);
-    let first_solid = chars[start..end].iter().position(solid).map(|p| p + start);
-    let last_solid = chars[start..end].iter().rposition(solid).map(|p| p + start);
+    let (first_solid, last_solid) = (scan.first_solid, scan.last_solid);
+    let separators = scan.separators;
     let inside =
         |i: usize| matches!((first_solid, last_solid), (Some(f), Some(l)) if f < i && i < l);
     let has_letters = word.letters > 0;
     // Masks at the end of a word hide its ending (`sh**`), once at least two
-    // letters show what it begins with.
-    let letters_before_tail = last_solid.map_or(0, |l| {
-        chars[start..=l]
-            .iter()
-            .filter(|c| c.class == Class::Letter)
-            .count()
-    });
-    // A word wrapped in the same symbol (`*fuck*`) is emphasis, not a mask.
+    // letters show what it begins with. A word wrapped in the same symbol
+    // (`*fuck*`) is emphasis, not a mask.
     let emphasis = chars[start].class == Class::Mask;
     let masked_tail = |i: usize, c: char| {
         !emphasis
             && matches!(c, '*' | '#' | '%')
             && last_solid.is_some_and(|l| i > l)
-            && letters_before_tail >= 2
+            && scan.letters_before_last_solid >= 2
     };
-    for i in start..end {
-        let info = chars[i];
-        let core = match info.class {
+    for (i, (info, is_core)) in chars[start..end]
+        .iter()
+        .zip(&mut core[start..end])
+        .enumerate()
+    {
+        let i = start + i;
+        let this_core = match info.class {
             Class::Letter | Class::Digit => true,
             Class::Mask => inside(i) || masked_tail(i, info.c),
-            Class::Leet if separates_letters(&chars[start..end], info.c) => false,
+            Class::Leet if separators.separates(info.c) => false,
             Class::Leet if leet_needs_letters_on_both_sides(info.c) => inside(i) && has_letters,
             Class::Leet => has_letters,
             Class::Space | Class::Separator => false,
         };
-        let info = &mut chars[i];
-        info.core = core;
-        word.cores += usize::from(core);
-        word.leet_symbol |= core && info.class == Class::Leet;
-        word.leet_digit |= core && info.class == Class::Digit && has_letters;
+        *is_core = this_core;
+        word.cores += usize::from(this_core);
+        word.leet_symbol |= this_core && info.class == Class::Leet;
+        word.leet_digit |= this_core && info.class == Class::Digit && has_letters;
     }
     word
 }
 
-/// Whether `symbol` is used as a separator in `word` rather than as a
-/// letter: it occurs at least twice with a single letter between two of its
-/// occurrences (`f|u|c|k`, `f!u!c!k`), where `sh!t` uses it once, as an `i`.
-fn separates_letters(word: &[CharInfo], symbol: char) -> bool {
-    let mut last_at: Option<usize> = None;
-    for (i, info) in word.iter().enumerate() {
-        if info.c != symbol {
-            continue;
-        }
-        if let Some(previous) = last_at {
-            let between = &word[previous + 1..i];
-            if between.len() == 1 && matches!(between[0].class, Class::Letter | Class::Digit) {
-                return true;
+/// Leet symbols used as separators in a word rather than as letters: a
+/// symbol that occurs twice with a single letter between (`f|u|c|k`,
+/// `f!u!c!k`), where `sh!t` uses it once, as an `i`.
+#[derive(Default)]
+struct SeparatingSymbols {
+    /// The last position of each symbol seen, and whether it separates.
+    seen: Vec<(char, usize, bool)>,
+}
+
+impl SeparatingSymbols {
+    fn see(&mut self, i: usize, symbol: char, chars: &[NormChar]) {
+        let solid_between = |previous: usize| {
+            i == previous + 2 && matches!(chars[previous + 1].class, Class::Letter | Class::Digit)
+        };
+        match self.seen.iter_mut().find(|(c, _, _)| *c == symbol) {
+            Some((_, last, separates)) => {
+                *separates |= solid_between(*last);
+                *last = i;
             }
+            None => self.seen.push((symbol, i, false)),
         }
-        last_at = Some(i);
     }
-    false
+
+    fn separates(&self, symbol: char) -> bool {
+        self.seen.iter().any(|&(c, _, s)| c == symbol && s)
+    }
 }
 
 /// Common Russian words as written in Latin letters, rare in English: a
@@ -714,27 +981,39 @@ fn glue_single_letters(words: &mut Vec<Word>) {
     *words = glued;
 }
 
-fn render_word(norm: &NormText, chars: &[CharInfo], word: &Word, render: Render, out: &mut Stream) {
-    out.gap(norm.origins[word.start].start);
+fn render_word(norm: &NormText, core: &[bool], word: &Word, render: Render, out: &mut Stream) {
+    out.gap(norm.chars[word.start].start);
     let has_letters = word.letters > 0;
+    // Most words are letters only, read as Latin or Russian: no masks, no
+    // separators, no leet.
+    let plain = word.letters == word.end - word.start;
+    if plain && matches!(render, Render::Latin | Render::Russian) {
+        let chars = &norm.chars[word.start..word.end];
+        let name_like = chars[0].upper && !word.sentence_initial;
+        for (k, ch) in chars.iter().enumerate() {
+            let sym = match render {
+                Render::Latin => ch.latin,
+                _ if ch.upper => ch.russian_upper,
+                _ => ch.russian,
+            };
+            let word_start = (k == 0).then_some(name_like);
+            out.push(sym, ch.start, ch.end, false, word_start);
+        }
+        return;
+    }
     let mut previous_core: Option<usize> = None;
     let span = word.start..word.end;
-    for ((i, info), origin) in span
-        .clone()
-        .zip(&chars[span.clone()])
-        .zip(&norm.origins[span])
-    {
-        if !info.core {
+    for ((i, info), &is_core) in span.clone().zip(&norm.chars[span.clone()]).zip(&core[span]) {
+        if !is_core {
             continue;
         }
+        let origin = info;
         let sym = match render {
-            Render::Latin => latin_symbol(info.c, info.class, has_letters),
+            Render::Latin => latin_symbol(info, has_letters),
             Render::LatinMaskedDigits if info.class == Class::Digit => Sym::MASK,
-            Render::LatinMaskedDigits => latin_symbol(info.c, info.class, has_letters),
-            Render::Russian => russian_symbol(info.c, info.class, has_letters, origin.upper, false),
-            Render::RussianLeetDigits => {
-                russian_symbol(info.c, info.class, has_letters, origin.upper, true)
-            }
+            Render::LatinMaskedDigits => latin_symbol(info, has_letters),
+            Render::Russian => russian_symbol(info, has_letters, origin.upper, false),
+            Render::RussianLeetDigits => russian_symbol(info, has_letters, origin.upper, true),
         };
         // Only the first symbol of a word carries `Some`: whether the word
         // looks like a name.
@@ -747,7 +1026,7 @@ fn render_word(norm: &NormText, chars: &[CharInfo], word: &Word, render: Render,
     }
 }
 
-fn is_transliterated_russian_word(word: &[CharInfo]) -> bool {
+fn is_transliterated_russian_word(word: &[NormChar]) -> bool {
     let letters = word
         .iter()
         .filter(|c| !matches!(c.class, Class::Separator))
@@ -765,21 +1044,44 @@ fn is_transliterated_russian_word(word: &[CharInfo]) -> bool {
         .is_ok_and(|w| TRANSLITERATED_RUSSIAN_WORDS.binary_search(&w).is_ok())
 }
 
-fn latin_symbol(c: char, class: Class, has_letters: bool) -> Sym {
-    match class {
+/// A letter read as Latin.
+fn latin_letter(c: char) -> Sym {
+    match latin_lookalike(c) {
+        Some(b) => Sym(merge_latin(b)),
+        None => Sym::russian(c).unwrap_or(Sym::OTHER),
+    }
+}
+
+/// A letter read as Russian.
+fn russian_letter(c: char, upper: bool) -> Sym {
+    let russian = if is_russian(c) {
+        Some(c)
+    } else if c.is_ascii_lowercase() {
+        latin_to_russian(c, upper)
+    } else {
+        other_to_russian(c)
+            .or_else(|| latin_lookalike(c).and_then(|b| latin_to_russian(b as char, false)))
+    };
+    russian.and_then(Sym::russian).unwrap_or(Sym::OTHER)
+}
+
+fn latin_symbol(info: &CharInfo, has_letters: bool) -> Sym {
+    match info.class {
+        Class::Letter => info.latin,
         Class::Mask => Sym::MASK,
-        Class::Digit if !has_letters => Sym(c as u8),
-        Class::Digit | Class::Leet => leet_latin(c).map_or(Sym::OTHER, |b| Sym(merge_latin(b))),
-        Class::Letter => match latin_lookalike(c) {
-            Some(b) => Sym(merge_latin(b)),
-            None => Sym::russian(c).unwrap_or(Sym::OTHER),
-        },
+        Class::Digit if !has_letters => Sym(info.c as u8),
+        Class::Digit | Class::Leet => {
+            leet_latin(info.c).map_or(Sym::OTHER, |b| Sym(merge_latin(b)))
+        }
         Class::Space | Class::Separator => Sym::OTHER,
     }
 }
 
-fn russian_symbol(c: char, class: Class, has_letters: bool, upper: bool, leet_digits: bool) -> Sym {
-    let russian = match class {
+fn russian_symbol(info: &CharInfo, has_letters: bool, upper: bool, leet_digits: bool) -> Sym {
+    let c = info.c;
+    let russian = match info.class {
+        Class::Letter if upper => return info.russian_upper,
+        Class::Letter => return info.russian,
         Class::Mask => return Sym::MASK,
         Class::Digit if !has_letters => return Sym(c as u8),
         // In a Cyrillic word `@` may be `а` or `я`: read it as unknown.
@@ -788,10 +1090,6 @@ fn russian_symbol(c: char, class: Class, has_letters: bool, upper: bool, leet_di
             leet_latin(c).and_then(|b| latin_to_russian(b as char, false))
         }
         Class::Digit | Class::Leet => leet_russian(c),
-        Class::Letter if is_russian(c) => Some(c),
-        Class::Letter if c.is_ascii_lowercase() => latin_to_russian(c, upper),
-        Class::Letter => other_to_russian(c)
-            .or_else(|| latin_lookalike(c).and_then(|b| latin_to_russian(b as char, false))),
         Class::Space | Class::Separator => None,
     };
     russian.and_then(Sym::russian).unwrap_or(Sym::OTHER)
@@ -802,12 +1100,8 @@ fn russian_symbol(c: char, class: Class, has_letters: bool, upper: bool, leet_di
 pub(crate) fn render_term(term: &str) -> Vec<(Sym, u32)> {
     let norm = NormText::new(term);
     let mut streams = Streams::default();
-    streams.chars.extend(norm.text.chars().map(|c| CharInfo {
-        c,
-        class: classify(c),
-        core: false,
-    }));
-    segment_words(&mut streams.chars, &mut streams.words);
+    streams.core.resize(norm.chars.len(), false);
+    segment_words(&norm.chars, &mut streams.core, &mut streams.words);
     // A term is written in one script: Russian words read as Russian, the
     // others as Latin, digits as leetspeak.
     let mut stream = Stream::default();
@@ -817,7 +1111,7 @@ pub(crate) fn render_term(term: &str) -> Vec<(Sym, u32)> {
         } else {
             Render::Latin
         };
-        render_word(&norm, &streams.chars, word, render, &mut stream);
+        render_word(&norm, &streams.core, word, render, &mut stream);
     }
     stream
         .hay
