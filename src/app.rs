@@ -219,6 +219,9 @@ impl Application {
 
         tracing::info!(%local_addr, data_dir = %settings.data_dir.display(), "commentd listening");
         let server = Server::builder()
+            .layer(tower::util::MapResponseLayer::new(
+                crate::grpc::oversized_requests_are_resource_exhausted::<tonic::body::Body>,
+            ))
             .timeout(settings.request_timeout)
             .http2_keepalive_interval(Some(settings.keepalive_interval))
             .http2_keepalive_timeout(Some(settings.keepalive_timeout))

@@ -24,6 +24,26 @@ use crate::store::Page;
 
 pub use crate::proto::comment_service_server::CommentServiceServer;
 
+/// tonic reports a request message over the size limit as OUT_OF_RANGE;
+/// the gRPC convention (what grpc-go, grpc-java and grpc-core return) is
+/// RESOURCE_EXHAUSTED. This rewrites exactly that status.
+pub fn oversized_requests_are_resource_exhausted<B>(
+    mut response: http::Response<B>,
+) -> http::Response<B> {
+    let headers = response.headers_mut();
+    let out_of_range = headers.get("grpc-status").is_some_and(|s| s == "11");
+    let too_large = headers
+        .get("grpc-message")
+        .and_then(|m| m.to_str().ok())
+        .is_some_and(|m| {
+            m.contains("message%20length%20too%20large") || m.contains("message length too large")
+        });
+    if out_of_range && too_large {
+        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+    }
+    response
+}
+
 /// Limits the API enforces on requests.
 #[derive(Debug, Clone)]
 pub struct ApiLimits {

@@ -128,15 +128,11 @@ pub struct CapitalsLimit {
 }
 
 impl CapitalsLimit {
-    pub fn check(&self, body: &str) -> Option<Finding> {
+    pub(crate) fn check(&self, norm: &NormText) -> Option<Finding> {
         let (mut upper, mut cased) = (0usize, 0usize);
-        for c in body.chars() {
-            if c.is_uppercase() {
-                upper += 1;
-                cased += 1;
-            } else if c.is_lowercase() {
-                cased += 1;
-            }
+        for ch in norm.chars.iter().filter(|ch| ch.is_cased()) {
+            cased += 1;
+            upper += usize::from(ch.upper);
         }
         if cased < self.min_letters.max(1) {
             return None;
@@ -203,8 +199,9 @@ impl RepeatedWordsLimit {
         // Words: runs of alphanumerics, with their byte ranges in the text.
         let mut words: Vec<(usize, usize)> = Vec::new();
         let mut start = None;
-        for (i, c) in norm.text.char_indices() {
-            match (c.is_alphanumeric(), start) {
+        for ch in &norm.chars {
+            let i = ch.at as usize;
+            match (ch.is_alphanumeric(), start) {
                 (true, None) => start = Some(i),
                 (false, Some(s)) => {
                     words.push((s, i));
@@ -265,6 +262,11 @@ impl EmojiLimit {
         // A flag is a pair of regional indicators.
         let (mut count, mut indicators) = (0, 0);
         for (i, c) in body.char_indices() {
+            // No emoji between U+0080 and U+2000 but © and ®: skip the
+            // lookup for Latin, Cyrillic, Greek and the rest.
+            if c < '\u{2000}' && !matches!(c, '\u{A9}' | '\u{AE}') {
+                continue;
+            }
             let indicator = unicode_properties::emoji::is_regional_indicator(c);
             if !is_emoji(c) && !indicator {
                 continue;
@@ -479,9 +481,11 @@ mod tests {
             max_share: 0.7,
             min_letters: 10,
         };
-        assert!(limit.check("THIS IS OUTRAGEOUS AND WRONG").is_some());
-        assert!(limit.check("USA and UK").is_none());
-        assert!(limit.check("OK").is_none());
+        let check = |t: &str| limit.check(&NormText::new(t));
+        assert!(check("THIS IS OUTRAGEOUS AND WRONG").is_some());
+        assert!(check("ЭТО ВОЗМУТИТЕЛЬНО И НЕПРАВИЛЬНО").is_some());
+        assert!(check("USA and UK").is_none());
+        assert!(check("OK").is_none());
     }
 
     #[test]

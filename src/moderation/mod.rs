@@ -128,6 +128,9 @@ pub enum Condition {
     },
     Regex {
         regex: Regex,
+        /// The same pattern, searched anchored at the places its literal
+        /// prefixes occur (see [`RegexPrefilter`]).
+        anchored: regex_automata::meta::Regex,
         target: RegexTarget,
         exceptions: Vec<Regex>,
     },
@@ -239,20 +242,46 @@ impl RegexPrefilter {
         prefilter
     }
 
-    /// The regex rules that may match `text`, in rule order.
-    fn candidates(&self, text: &str) -> Vec<usize> {
-        let mut rules = self.always.clone();
+    /// The regex rules that may match `text`, in rule order, each with
+    /// where its matches can start.
+    fn candidates(&self, text: &str) -> Vec<(usize, Starts)> {
+        let mut at_positions: Vec<(usize, usize)> = Vec::new();
         if let Some(ac) = &self.literals {
             let mut at = 0;
             while let Some(m) = ac.find(aho_corasick::Input::new(text).range(at..)) {
-                rules.extend_from_slice(&self.literal_rules[m.pattern().as_usize()]);
+                at_positions.extend(
+                    self.literal_rules[m.pattern().as_usize()]
+                        .iter()
+                        .map(|&rule| (rule, m.start())),
+                );
                 at = m.start() + 1;
             }
         }
-        rules.sort_unstable();
-        rules.dedup();
-        rules
+        at_positions.sort_unstable();
+        at_positions.dedup();
+        let mut candidates: Vec<(usize, Starts)> = self
+            .always
+            .iter()
+            .map(|&rule| (rule, Starts::Anywhere))
+            .collect();
+        for group in at_positions.chunk_by(|a, b| a.0 == b.0) {
+            candidates.push((
+                group[0].0,
+                Starts::At(group.iter().map(|&(_, p)| p).collect()),
+            ));
+        }
+        candidates.sort_by_key(|&(rule, _)| rule);
+        candidates
     }
+}
+
+/// Where a candidate regex's matches can start.
+#[derive(Debug)]
+enum Starts {
+    /// Anywhere: the regex has no literal prefixes.
+    Anywhere,
+    /// Only at these byte offsets, ascending: where its literal prefixes occur.
+    At(Vec<usize>),
 }
 
 /// A compiled, immutable rule set. Build it once, share it (`Arc`), swap it
@@ -406,7 +435,7 @@ impl RuleSet {
             let finding = match &rule.condition {
                 Condition::Terms { .. } | Condition::Regex { .. } => continue,
                 Condition::Links(limits) => limits.check(&links),
-                Condition::Capitals(limit) => limit.check(body),
+                Condition::Capitals(limit) => limit.check(norm),
                 Condition::RepeatedChars(limit) => limit.check(norm),
                 Condition::RepeatedWords(limit) => limit.check(norm),
                 Condition::Emoji(limit) => limit.check(body),
@@ -494,9 +523,10 @@ impl RuleSet {
             .candidates(&norm.text)
             .into_iter()
             .chain(self.original_regexes.candidates(body));
-        for rule_index in candidates {
+        for (rule_index, starts) in candidates {
             let Condition::Regex {
                 regex,
+                anchored,
                 target,
                 exceptions,
             } = &self.rules[rule_index].condition
@@ -507,24 +537,46 @@ impl RuleSet {
                 RegexTarget::Normalized => norm.text.as_str(),
                 RegexTarget::Original => body,
             };
-            let mut matches = regex.find_iter(text).filter(|m| !m.is_empty()).peekable();
-            if matches.peek().is_none() {
+            let found: Vec<std::ops::Range<usize>> = match starts {
+                Starts::Anywhere => regex
+                    .find_iter(text)
+                    .filter(|m| !m.is_empty())
+                    .map(|m| m.range())
+                    .collect(),
+                Starts::At(positions) => {
+                    // Anchored searches at each start, skipping starts inside
+                    // a match already found, as `find_iter` would.
+                    let mut found = Vec::new();
+                    let mut free_from = 0;
+                    for position in positions.into_iter().filter(|&p| text.is_char_boundary(p)) {
+                        if position < free_from {
+                            continue;
+                        }
+                        let input = regex_automata::Input::new(text)
+                            .range(position..)
+                            .anchored(regex_automata::Anchored::Yes);
+                        if let Some(m) = anchored.search(&input).filter(|m| !m.is_empty()) {
+                            free_from = m.end();
+                            found.push(m.range());
+                        }
+                    }
+                    found
+                }
+            };
+            if found.is_empty() {
                 continue;
             }
+            let matches = found.into_iter();
             let excepted: Vec<(usize, usize)> = exceptions
                 .iter()
                 .flat_map(|e| e.find_iter(text).map(|m| (m.start(), m.end())))
                 .collect();
             let spans: Vec<(u32, u32)> = matches
-                .filter(|m| {
-                    !excepted
-                        .iter()
-                        .any(|&(s, e)| s <= m.start() && m.end() <= e)
-                })
+                .filter(|m| !excepted.iter().any(|&(s, e)| s <= m.start && m.end <= e))
                 .take(terms::MAX_SPANS_PER_RULE)
                 .filter_map(|m| match target {
-                    RegexTarget::Normalized => norm.original_span(m.start()..m.end()),
-                    RegexTarget::Original => Some((m.start() as u32, m.end() as u32)),
+                    RegexTarget::Normalized => norm.original_span(m),
+                    RegexTarget::Original => Some((m.start as u32, m.end as u32)),
                 })
                 .collect();
             if !spans.is_empty() {

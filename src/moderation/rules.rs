@@ -501,8 +501,12 @@ fn build_condition(
             RawTarget::Normalized => RegexTarget::Normalized,
             RawTarget::Original => RegexTarget::Original,
         };
+        let anchored = compile_anchored(pattern.get_ref())
+            .map_err(|err| problems.add(Some(pattern.span()), Some(id), format!("regex {err}")))
+            .ok()?;
         return Some(Condition::Regex {
             regex: compiled,
+            anchored,
             target,
             exceptions: exception_regexes,
         });
@@ -598,6 +602,17 @@ fn build_condition(
         }));
     }
     None
+}
+
+/// The engine for anchored searches of a rule's regex, with the same limits.
+fn compile_anchored(pattern: &str) -> Result<regex_automata::meta::Regex, String> {
+    let config = regex_automata::meta::Config::new()
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid_cache_capacity(2 * REGEX_SIZE_LIMIT);
+    regex_automata::meta::Regex::builder()
+        .configure(config)
+        .build(pattern)
+        .map_err(|err| format!("\"{pattern}\" is invalid: {err}"))
 }
 
 /// Compiles a rule's regular expression with commentd's limits. The regex

@@ -42,6 +42,18 @@ pub(crate) struct NormChar {
 }
 
 /// A normalised character reads as its classification.
+impl NormChar {
+    /// A letter or a digit.
+    pub fn is_alphanumeric(&self) -> bool {
+        self.info.flags & flags::SOLID != 0
+    }
+
+    /// A letter with case.
+    pub fn is_cased(&self) -> bool {
+        self.info.flags & flags::CASED != 0
+    }
+}
+
 impl std::ops::Deref for NormChar {
     type Target = CharInfo;
 
@@ -406,6 +418,8 @@ mod flags {
     /// Neither ASCII nor Cyrillic: Greek, exotic Latin and the rest.
     pub const FOREIGN: u8 = 1 << 5;
     pub const LEET: u8 = 1 << 6;
+    /// A letter with case (after lower-casing: a lower-case letter).
+    pub const CASED: u8 = 1 << 7;
 }
 
 impl CharInfo {
@@ -446,12 +460,18 @@ impl CharInfo {
         } else {
             flags::FOREIGN
         };
-        let kind = match class {
-            Class::Letter => flags::LETTER | flags::SOLID,
-            Class::Digit => flags::SOLID,
-            Class::Leet => flags::LEET,
-            _ => 0,
+        let cased = if letter && (c.is_lowercase() || c.is_uppercase()) {
+            flags::CASED
+        } else {
+            0
         };
+        let kind = cased
+            | match class {
+                Class::Letter => flags::LETTER | flags::SOLID,
+                Class::Digit => flags::SOLID,
+                Class::Leet => flags::LEET,
+                _ => 0,
+            };
         CharInfo {
             c,
             class,

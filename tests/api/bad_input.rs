@@ -121,6 +121,12 @@ async fn bad_requests_get_their_status_and_field_and_change_nothing() {
             Some("body"),
         ),
         (
+            "request over the size limit",
+            submit(|r| r.body = "a".repeat(100_000)),
+            Code::ResourceExhausted,
+            None,
+        ),
+        (
             "NUL in body",
             submit(|r| r.body = "nul\0byte".into()),
             Code::InvalidArgument,

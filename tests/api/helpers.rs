@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use commentd::app::{Application, Settings};
+use commentd::app::{Application, RulesReloader, Settings};
 use commentd::proto::comment_service_client::CommentServiceClient;
 use commentd::proto::{self, SubmitCommentRequest};
 use commentd::store::Faults;
@@ -20,6 +20,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: Client,
     pub faults: Arc<Faults>,
+    /// Swaps in the rule file again, as SIGHUP does.
+    pub rules: RulesReloader,
     data_dir: TempDir,
     settings: Settings,
     stop: Option<oneshot::Sender<()>>,
@@ -54,6 +56,7 @@ async fn start(settings: Settings, data_dir: TempDir) -> TestApp {
         .await
         .expect("server starts");
     let addr = app.local_addr();
+    let rules = app.rules_reloader();
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(async move {
         app.run_until(async {
@@ -67,6 +70,7 @@ async fn start(settings: Settings, data_dir: TempDir) -> TestApp {
         addr,
         client,
         faults: Arc::clone(&settings.faults),
+        rules,
         data_dir,
         settings,
         stop: Some(stop),

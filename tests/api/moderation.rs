@@ -168,3 +168,41 @@ async fn an_author_posting_too_fast_is_held() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn reloading_swaps_the_rules_and_a_bad_file_keeps_the_old_ones() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let write = |terms: &str| {
+        std::fs::write(
+            file.path(),
+            format!("[[rule]]\nid = \"words\"\ncategory = \"test\"\naction = \"reject\"\nterms = [{terms}]\n"),
+        )
+        .unwrap()
+    };
+    write("\"apple\"");
+    let path = file.path().to_owned();
+    let app = spawn_app_with(|s| s.rules = Some(path)).await;
+    let first = app.submit("a", "an apple and a pear").await;
+    assert_eq!(status_of(&first), CommentStatus::Rejected);
+    let first_version = first.verdict.unwrap().rule_set_version;
+
+    write("\"pear\"");
+    let version = app.rules.reload().expect("a valid file reloads");
+    let second = app.submit("a", "an apple and a pear").await;
+    assert_eq!(second.verdict.as_ref().unwrap().rule_set_version, version);
+    assert_ne!(version, first_version);
+    assert_eq!(
+        span_texts(second.verdict.as_ref().unwrap(), "words"),
+        ["pear"]
+    );
+
+    write("\"broken{\"");
+    let err = app.rules.reload().expect_err("a bad file is refused");
+    assert!(err.to_string().contains("unclosed"), "{err}");
+    let third = app.submit("a", "an apple and a pear").await;
+    assert_eq!(
+        third.verdict.unwrap().rule_set_version,
+        version,
+        "the old rules stay"
+    );
+}
