@@ -82,8 +82,8 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("cannot build the reflection service: {0}")]
-    Reflection(String),
+    #[error("the server has stopped")]
+    Stopped,
 }
 
 /// Why serving stopped with an error.
@@ -158,7 +158,7 @@ impl Application {
     /// A handle that swaps in a new rule file.
     pub fn rules_reloader(&self) -> RulesReloader {
         RulesReloader {
-            core: Arc::clone(&self.core),
+            core: Arc::downgrade(&self.core),
             path: self.settings.rules.clone(),
         }
     }
@@ -286,9 +286,10 @@ async fn follow_store_health(store: Store, reporter: HealthReporter) {
 }
 
 /// Swaps in the rule file again (on SIGHUP). A bad file keeps the old rules.
+/// It does not keep a stopped server alive.
 #[derive(Clone)]
 pub struct RulesReloader {
-    core: Arc<Comments>,
+    core: std::sync::Weak<Comments>,
     path: Option<PathBuf>,
 }
 
@@ -296,7 +297,8 @@ impl RulesReloader {
     pub fn reload(&self) -> Result<String, StartError> {
         let rules = load_rules(self.path.as_deref())?;
         let version = rules.version().to_owned();
-        self.core.replace_rules(Arc::new(rules));
+        let core = self.core.upgrade().ok_or(StartError::Stopped)?;
+        core.replace_rules(Arc::new(rules));
         Ok(version)
     }
 }
