@@ -181,7 +181,9 @@ fn normalise_char(c: char, out: &mut NormText) -> Option<bool> {
     Some(upper)
 }
 
-/// Letters drawn with ASCII symbols: `|/|` for и, `|\|` for n, `}|{` for ж.
+/// Letters drawn with ASCII symbols: `|/|` for и, `|\\|` for n, `}|{` for ж.
+/// Only drawings of three symbols or more, which ordinary text does not
+/// contain; read wherever they occur, so normalising is idempotent.
 const ASCII_ART_LETTERS: &[(&str, char)] = &[
     ("|\\/|", 'm'),
     ("|/|", 'и'),
@@ -189,25 +191,18 @@ const ASCII_ART_LETTERS: &[(&str, char)] = &[
     ("}|{", 'ж'),
     ("|_|", 'u'),
     ("|-|", 'h'),
-    ("|<", 'k'),
-    ("\\/", 'v'),
 ];
 
-/// The letter drawn at `at`, and the bytes the drawing takes, when it
-/// touches a letter (so that `a |< b` in a formula is left alone).
+/// The letter drawn at `at`, and the bytes the drawing takes.
 fn ascii_art_letter(body: &str, at: usize) -> Option<(char, usize)> {
     let rest = &body[at..];
-    if !rest.starts_with(['|', '}', '\\']) {
+    if !rest.starts_with(['|', '}']) {
         return None;
     }
-    let (art, letter) = ASCII_ART_LETTERS
+    ASCII_ART_LETTERS
         .iter()
-        .find(|(art, _)| rest.starts_with(art))?;
-    let before = body[..at].chars().next_back();
-    let after = body[at + art.len()..].chars().next();
-    let touches_letter =
-        before.is_some_and(char::is_alphabetic) || after.is_some_and(char::is_alphabetic);
-    touches_letter.then_some((*letter, art.len()))
+        .find(|(art, _)| rest.starts_with(art))
+        .map(|&(art, letter)| (letter, art.len()))
 }
 
 /// Letters without a decomposition that read as more than one letter.
@@ -282,7 +277,7 @@ impl NormText {
         while at < bytes.len() {
             let byte = bytes[at];
             // Plain ASCII, the common case, needs no decoding.
-            if byte.is_ascii() && !matches!(byte, b'|' | b'\\' | b'}') {
+            if byte.is_ascii() && !matches!(byte, b'|' | b'}') {
                 let lower = byte.to_ascii_lowercase();
                 self.chars.push(NormChar {
                     at: self.text.len() as u32,
@@ -1229,7 +1224,7 @@ mod tests {
     fn letters_drawn_with_symbols_are_read() {
         assert_eq!(NormText::new("ху|/|").text, "хуи");
         assert_eq!(NormText::new("|\\|ice").text, "nice");
-        assert_eq!(NormText::new("a |< b").text, "a |< b");
+        assert_eq!(NormText::new("a |< b or a \\/ b").text, "a |< b or a \\/ b");
     }
 
     #[test]

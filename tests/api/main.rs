@@ -8,6 +8,7 @@ mod durability;
 mod faults;
 mod idempotency;
 mod inspection;
+mod malformed;
 mod moderation;
 mod moderator_decisions;
 mod pagination;

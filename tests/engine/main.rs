@@ -3,5 +3,6 @@
 
 mod corpus;
 mod pathological;
+mod properties;
 mod rule_files;
 mod spans;
