@@ -201,7 +201,6 @@ fn serve(args: &ServeArgs) -> ExitCode {
         let app = match Application::build(settings).await {
             Ok(app) => app,
             Err(err) => {
-                tracing::error!("{err}");
                 eprintln!("commentd: {err}");
                 return ExitCode::FAILURE;
             }
