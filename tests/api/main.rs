@@ -12,4 +12,5 @@ mod malformed;
 mod moderation;
 mod moderator_decisions;
 mod pagination;
+mod stress;
 mod watch;
