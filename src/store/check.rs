@@ -104,25 +104,19 @@ fn run(t: &Trees, report: &mut CheckReport) -> sled::Result<()> {
     for c in comments.values() {
         let id = c.id;
         let a = &c.article_id;
-        match t.article_comments.get(keys::article_comment(a, id))? {
-            Some(v) if v.as_ref() == [keys::status_byte(c.status)] => {}
-            Some(_) => report.problem(format!("article_comments: wrong status for {id}")),
-            None => report.problem(format!("article_comments: {id} missing")),
-        }
         if !t
             .article_status
             .contains_key(keys::article_status(a, c.status, id))?
         {
             report.problem(format!("article_status: {id} missing"));
         }
-        if !t.status.contains_key(keys::status(c.status, id))? {
-            report.problem(format!("status: {id} missing"));
-        }
-        if !t
-            .authors
-            .contains_key(keys::author_comment(&c.author_id, id))?
-        {
-            report.problem(format!("authors: {id} missing"));
+        let queued = t.review_queue.contains_key(keys::review_queue(id))?;
+        if queued != (c.status == CommentStatus::PendingReview) {
+            report.problem(format!(
+                "review_queue: {id} is {c_status} but {}queued",
+                if queued { "" } else { "not " },
+                c_status = c.status
+            ));
         }
         if let Some(r) = &c.request_id {
             match t.requests.get(keys::request(r))? {
@@ -141,17 +135,6 @@ fn run(t: &Trees, report: &mut CheckReport) -> sled::Result<()> {
 
     // Every index entry points at a comment that agrees with it.
     let lookup = |id: Option<u64>| id.and_then(|id| comments.get(&id));
-    for entry in t.article_comments.iter() {
-        let (key, value) = entry?;
-        report.index_entries += 1;
-        let ok = lookup(keys::trailing_u64(&key)).is_some_and(|c| {
-            key.as_ref() == keys::article_comment(&c.article_id, c.id).as_slice()
-                && value.as_ref() == [keys::status_byte(c.status)]
-        });
-        if !ok {
-            report.problem(format!("article_comments: stray entry {key:?}"));
-        }
-    }
     for entry in t.article_status.iter() {
         let (key, _) = entry?;
         report.index_entries += 1;
@@ -162,22 +145,13 @@ fn run(t: &Trees, report: &mut CheckReport) -> sled::Result<()> {
             report.problem(format!("article_status: stray entry {key:?}"));
         }
     }
-    for entry in t.status.iter() {
+    for entry in t.review_queue.iter() {
         let (key, _) = entry?;
         report.index_entries += 1;
-        let ok = lookup(keys::trailing_u64(&key))
-            .is_some_and(|c| key.as_ref() == keys::status(c.status, c.id));
+        let ok = lookup(keys::decode_u64(&key))
+            .is_some_and(|c| c.status == CommentStatus::PendingReview);
         if !ok {
-            report.problem(format!("status: stray entry {key:?}"));
-        }
-    }
-    for entry in t.authors.iter() {
-        let (key, _) = entry?;
-        report.index_entries += 1;
-        let ok = lookup(keys::trailing_u64(&key))
-            .is_some_and(|c| key.as_ref() == keys::author_comment(&c.author_id, c.id).as_slice());
-        if !ok {
-            report.problem(format!("authors: stray entry {key:?}"));
+            report.problem(format!("review_queue: stray entry {key:?}"));
         }
     }
     for entry in t.requests.iter() {
@@ -219,13 +193,24 @@ fn run(t: &Trees, report: &mut CheckReport) -> sled::Result<()> {
         if event.cursor.get() != cursor {
             report.problem(format!("events: key {cursor} holds event {}", event.cursor));
         }
-        let id = event.comment.id.get();
-        if !comments.contains_key(&id) {
+        let id = event.comment_id.get();
+        let Some(comment) = comments.get(&id) else {
             report.problem(format!("events: {cursor} names missing comment {id:016x}"));
+            continue;
+        };
+        let expected_status = match event.kind {
+            EventKind::Published => CommentStatus::Approved,
+            EventKind::Retracted => CommentStatus::Rejected,
+        };
+        if event.status != expected_status {
+            report.problem(format!(
+                "events: {cursor}: {:?} leaves status {}",
+                event.kind, event.status
+            ));
         }
         if !t
             .article_events
-            .contains_key(keys::article_event(&event.comment.article_id, event.cursor))?
+            .contains_key(keys::article_event(&comment.article_id, event.cursor))?
         {
             report.problem(format!("article_events: event {cursor} missing"));
         }
@@ -252,7 +237,9 @@ fn run(t: &Trees, report: &mut CheckReport) -> sled::Result<()> {
         };
         let ok = match t.events.get(cursor.to_be_bytes())? {
             Some(v) => decode_event(&v).is_ok_and(|e| {
-                key.as_ref() == keys::article_event(&e.comment.article_id, e.cursor).as_slice()
+                comments.get(&e.comment_id.get()).is_some_and(|c| {
+                    key.as_ref() == keys::article_event(&c.article_id, e.cursor).as_slice()
+                })
             }),
             None => false,
         };

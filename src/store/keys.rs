@@ -2,7 +2,7 @@
 //! come out in numeric order; an article or author id is prefixed by its
 //! length so that one id's prefix can never be another id's prefix.
 
-use crate::domain::{ArticleId, AuthorId, CommentId, CommentStatus, Cursor, RequestId};
+use crate::domain::{ArticleId, CommentId, CommentStatus, Cursor, RequestId};
 
 pub fn status_byte(status: CommentStatus) -> u8 {
     match status {
@@ -38,16 +38,9 @@ fn prefixed(id: &str) -> Vec<u8> {
     key
 }
 
-/// Prefix of every key of one article in `article_comments` and `article_events`.
+/// Prefix of every key of one article in `article_status` and `article_events`.
 pub fn article_prefix(article: &ArticleId) -> Vec<u8> {
     prefixed(article.as_str())
-}
-
-/// `article_comments`: article, comment id → status byte.
-pub fn article_comment(article: &ArticleId, id: CommentId) -> Vec<u8> {
-    let mut key = article_prefix(article);
-    key.extend_from_slice(&id.get().to_be_bytes());
-    key
 }
 
 /// Prefix of one article's comments of one status in `article_status`.
@@ -64,12 +57,9 @@ pub fn article_status(article: &ArticleId, status: CommentStatus, id: CommentId)
     key
 }
 
-/// `status`: status, comment id → (). The review queue is its pending part.
-pub fn status(status: CommentStatus, id: CommentId) -> [u8; 9] {
-    let mut key = [0u8; 9];
-    key[0] = status_byte(status);
-    key[1..].copy_from_slice(&id.get().to_be_bytes());
-    key
+/// `review_queue`: comment id → (), for comments pending review.
+pub fn review_queue(id: CommentId) -> [u8; 8] {
+    id.get().to_be_bytes()
 }
 
 /// `article_events`: article, cursor → ().
@@ -82,18 +72,6 @@ pub fn article_event(article: &ArticleId, cursor: Cursor) -> Vec<u8> {
 /// `requests`: request id → comment id.
 pub fn request(request: &RequestId) -> &[u8] {
     request.as_str().as_bytes()
-}
-
-/// Prefix of one author's keys in `authors`.
-pub fn author_prefix(author: &AuthorId) -> Vec<u8> {
-    prefixed(author.as_str())
-}
-
-/// `authors`: author, comment id → creation time (Unix microseconds).
-pub fn author_comment(author: &AuthorId, id: CommentId) -> Vec<u8> {
-    let mut key = author_prefix(author);
-    key.extend_from_slice(&id.get().to_be_bytes());
-    key
 }
 
 /// The trailing big-endian integer of a prefixed key.
@@ -111,12 +89,12 @@ mod tests {
     fn article_keys_sort_by_id_and_never_share_prefixes() {
         let a = ArticleId::parse("a").unwrap();
         let ab = ArticleId::parse("ab").unwrap();
-        assert!(!article_comment(&ab, CommentId::new(1)).starts_with(&article_prefix(&a)));
-        assert!(article_comment(&a, CommentId::new(2)) < article_comment(&a, CommentId::new(256)));
-        assert_eq!(
-            trailing_u64(&article_comment(&a, CommentId::new(7))),
-            Some(7)
-        );
+        let approved = CommentStatus::Approved;
+        let key =
+            |article: &ArticleId, id: u64| article_status(article, approved, CommentId::new(id));
+        assert!(!key(&ab, 1).starts_with(&article_prefix(&a)));
+        assert!(key(&a, 2) < key(&a, 256));
+        assert_eq!(trailing_u64(&key(&a, 7)), Some(7));
     }
 
     #[test]

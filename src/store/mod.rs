@@ -7,21 +7,20 @@
 //! | tree               | key                         | value                |
 //! |--------------------|-----------------------------|----------------------|
 //! | `comments`         | comment id                  | comment record       |
-//! | `article_comments` | article, comment id         | status byte          |
 //! | `article_status`   | article, status, comment id | —                    |
-//! | `status`           | status, comment id          | —                    |
-//! | `events`           | cursor                      | event record         |
+//! | `review_queue`     | comment id (pending only)   | —                    |
+//! | `events`           | cursor                      | kind, time, comment id, status |
 //! | `article_events`   | article, cursor             | —                    |
 //! | `requests`         | request id                  | comment id           |
-//! | `authors`          | author, comment id          | creation time        |
 //!
 //! # Writes
 //!
 //! One writer thread owns every mutation. Requests queue up; the writer takes
-//! all that are waiting, applies each in its own sled transaction across all
-//! trees (all of a comment's keys or none), then flushes once for the whole
-//! batch (group commit) and only then answers the requests and publishes the
-//! new events. Nothing is acknowledged, shown to readers or published before
+//! all that are waiting, writes all their keys in one sled transaction
+//! across all trees (all of a comment's keys or none, and all of the batch
+//! or none: sled's cost per transaction is as large as per key), then
+//! flushes once for the whole batch (group commit) and only then answers the
+//! requests and publishes the new events. Nothing is acknowledged, shown to readers or published before
 //! the flush that made it durable. Comment ids and cursors come from the
 //! writer's counters, recovered at start-up from the last keys.
 //!
@@ -180,26 +179,22 @@ enum Command {
 
 struct Trees {
     comments: sled::Tree,
-    article_comments: sled::Tree,
     article_status: sled::Tree,
-    status: sled::Tree,
+    review_queue: sled::Tree,
     events: sled::Tree,
     article_events: sled::Tree,
     requests: sled::Tree,
-    authors: sled::Tree,
 }
 
 impl Trees {
     fn open(db: &sled::Db) -> sled::Result<Trees> {
         Ok(Trees {
             comments: db.open_tree("comments")?,
-            article_comments: db.open_tree("article_comments")?,
             article_status: db.open_tree("article_status")?,
-            status: db.open_tree("status")?,
+            review_queue: db.open_tree("review_queue")?,
             events: db.open_tree("events")?,
             article_events: db.open_tree("article_events")?,
             requests: db.open_tree("requests")?,
-            authors: db.open_tree("authors")?,
         })
     }
 }
@@ -403,14 +398,15 @@ impl Store {
         limit: usize,
     ) -> Result<Page, StoreError> {
         self.read(move |s| {
-            let (tree, prefix) = match status {
-                Some(status) => (
-                    &s.trees.article_status,
-                    keys::article_status_prefix(&article, status),
-                ),
-                None => (&s.trees.article_comments, keys::article_prefix(&article)),
+            let statuses = match status {
+                Some(status) => vec![status],
+                None => CommentStatus::ALL.to_vec(),
             };
-            s.page(tree, &prefix, after, limit)
+            let prefixes: Vec<Vec<u8>> = statuses
+                .into_iter()
+                .map(|status| keys::article_status_prefix(&article, status))
+                .collect();
+            s.page_merged(&s.trees.article_status, &prefixes, after, limit)
         })
         .await
     }
@@ -421,11 +417,8 @@ impl Store {
         after: Option<CommentId>,
         limit: usize,
     ) -> Result<Page, StoreError> {
-        self.read(move |s| {
-            let prefix = [keys::status_byte(CommentStatus::PendingReview)];
-            s.page(&s.trees.status, &prefix, after, limit)
-        })
-        .await
+        self.read(move |s| s.page(&s.trees.review_queue, &[], after, limit))
+            .await
     }
 
     /// Up to `limit` durable events after `after`, of one article or all.
@@ -466,6 +459,66 @@ impl Shared {
             return Ok(None);
         }
         self.load(id)
+    }
+
+    /// A page of the comments whose ids end the keys under any of
+    /// `prefixes`, in id order: each prefix's range is read for one page at
+    /// most, then merged, so a page costs the same however many comments
+    /// there are.
+    fn page_merged(
+        &self,
+        tree: &sled::Tree,
+        prefixes: &[Vec<u8>],
+        after: Option<CommentId>,
+        limit: usize,
+    ) -> Result<Page, StoreError> {
+        if let [prefix] = prefixes {
+            return self.page(tree, prefix, after, limit);
+        }
+        let durable = self.durable_comment();
+        let mut ids = Vec::with_capacity(prefixes.len() * (limit + 1));
+        for prefix in prefixes {
+            let mut start = prefix.clone();
+            start.extend_from_slice(
+                &after
+                    .map_or(0, |id| id.get().saturating_add(1))
+                    .to_be_bytes(),
+            );
+            for entry in tree.range(start..).take(limit + 1) {
+                let (key, _) = entry?;
+                if !key.starts_with(prefix) {
+                    break;
+                }
+                let id = keys::trailing_u64(&key)
+                    .ok_or_else(|| Corrupt(format!("bad index key {key:?}")))?;
+                if id > durable {
+                    break;
+                }
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        let more = ids.len() > limit;
+        ids.truncate(limit);
+        let comments = ids
+            .into_iter()
+            .map(|id| {
+                self.load(CommentId::new(id))?.ok_or_else(|| {
+                    StoreError::from(Corrupt(format!(
+                        "index entry for missing comment {id:016x}"
+                    )))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_after = if more {
+            comments.last().map(|c| c.id)
+        } else {
+            None
+        };
+        Ok(Page {
+            comments,
+            next_after,
+        })
     }
 
     /// A page of comments whose ids end the keys under `prefix`.
@@ -527,7 +580,16 @@ impl Shared {
         if first > durable {
             return Ok(events);
         }
-        let decode = |bytes: &[u8]| decode_event(bytes).map_err(StoreError::from);
+        let decode = |bytes: &[u8]| -> Result<CommentEvent, StoreError> {
+            let stored = decode_event(bytes)?;
+            let comment = self.load(stored.comment_id)?.ok_or_else(|| {
+                Corrupt(format!(
+                    "event {} names missing comment {}",
+                    stored.cursor, stored.comment_id
+                ))
+            })?;
+            Ok(stored.with_comment(comment))
+        };
         match article {
             None => {
                 for entry in self

@@ -76,6 +76,9 @@ pub struct DecisionRecord {
 }
 
 #[derive(Clone, PartialEq, Message)]
+/// An entry of the event log. It names its comment rather than copying it:
+/// the comment is read when the event is replayed, with the status the
+/// event gave it.
 pub struct EventRecord {
     #[prost(uint64, tag = "1")]
     pub cursor: u64,
@@ -83,8 +86,10 @@ pub struct EventRecord {
     pub kind: u32,
     #[prost(uint64, tag = "3")]
     pub at_micros: u64,
-    #[prost(message, optional, tag = "4")]
-    pub comment: Option<CommentRecord>,
+    #[prost(uint64, tag = "5")]
+    pub comment_id: u64,
+    #[prost(uint32, tag = "6")]
+    pub status: u32,
 }
 
 /// Stored data that does not decode into a valid domain value.
@@ -243,14 +248,39 @@ pub fn encode_event(event: &CommentEvent) -> Vec<u8> {
             EventKind::Retracted => 2,
         },
         at_micros: event.at.unix_micros(),
-        comment: Some(CommentRecord::from_comment(&event.comment)),
+        comment_id: event.comment.id.get(),
+        status: u32::from(status_byte(event.comment.status)),
     }
     .encode_to_vec()
 }
 
-pub fn decode_event(bytes: &[u8]) -> Result<CommentEvent, Corrupt> {
+/// An event as stored: everything but the comment itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub cursor: Cursor,
+    pub kind: EventKind,
+    pub at: Timestamp,
+    pub comment_id: CommentId,
+    /// The comment's status right after the event.
+    pub status: crate::domain::CommentStatus,
+}
+
+impl StoredEvent {
+    /// The event with its comment as it was then.
+    pub fn with_comment(self, mut comment: Comment) -> CommentEvent {
+        comment.status = self.status;
+        CommentEvent {
+            cursor: self.cursor,
+            kind: self.kind,
+            at: self.at,
+            comment,
+        }
+    }
+}
+
+pub fn decode_event(bytes: &[u8]) -> Result<StoredEvent, Corrupt> {
     let record = EventRecord::decode(bytes).map_err(|e| corrupt(e.to_string()))?;
-    Ok(CommentEvent {
+    Ok(StoredEvent {
         cursor: Cursor::new(record.cursor),
         kind: match record.kind {
             1 => EventKind::Published,
@@ -258,9 +288,10 @@ pub fn decode_event(bytes: &[u8]) -> Result<CommentEvent, Corrupt> {
             other => return Err(corrupt(format!("unknown event kind {other}"))),
         },
         at: Timestamp::from_unix_micros(record.at_micros),
-        comment: record
-            .comment
-            .ok_or_else(|| corrupt("event without comment"))?
-            .into_comment()?,
+        comment_id: CommentId::new(record.comment_id),
+        status: u8::try_from(record.status)
+            .ok()
+            .and_then(status_from_byte)
+            .ok_or_else(|| corrupt(format!("unknown status {}", record.status)))?,
     })
 }

@@ -1,7 +1,14 @@
 //! The writer thread: the only code that mutates the store.
+//!
+//! It takes every request waiting in its queue, decides each against the
+//! stored state plus the batch's own earlier changes, writes all the
+//! batch's changes in one transaction, flushes, and only then answers and
+//! publishes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -13,23 +20,56 @@ use super::{
 };
 use crate::domain::{
     Comment, CommentEvent, CommentId, CommentStatus, Cursor, EventKind, ModeratorDecision,
-    NewComment, Timestamp,
+    NewComment, RequestId, Timestamp,
 };
 use crate::moderation::{Action, Verdict};
 
-/// A change ready to be written in one transaction.
+/// A change to write: a comment as it will be stored, what it was before
+/// (when an existing one changes), and the event it causes.
 struct Change {
-    /// The comment as it will be stored.
     comment: Comment,
-    /// The comment as it was, when an existing one changes.
     previous: Option<Comment>,
     event: Option<CommentEvent>,
 }
 
-/// A request applied and waiting for the flush that makes it durable.
+/// A request decided and waiting for the batch to be written and flushed.
 enum Waiting {
     Submit(oneshot::Sender<Result<Submitted, SubmitError>>, Submitted),
     Moderate(oneshot::Sender<Result<Comment, ModerateError>>, Comment),
+}
+
+impl Waiting {
+    fn answer(self) {
+        match self {
+            Waiting::Submit(reply, submitted) => {
+                let _ = reply.send(Ok(submitted));
+            }
+            Waiting::Moderate(reply, comment) => {
+                let _ = reply.send(Ok(comment));
+            }
+        }
+    }
+
+    fn refuse(self, reason: StoreError) {
+        match self {
+            Waiting::Submit(reply, _) => {
+                let _ = reply.send(Err(reason.into()));
+            }
+            Waiting::Moderate(reply, _) => {
+                let _ = reply.send(Err(reason.into()));
+            }
+        }
+    }
+}
+
+/// The changes of one batch, readable before they are written, so that a
+/// request sees the requests queued before it.
+#[derive(Default)]
+struct Batch {
+    changes: Vec<Change>,
+    /// Index into `changes` of the latest change of each comment.
+    comments: HashMap<CommentId, usize>,
+    requests: HashMap<RequestId, CommentId>,
 }
 
 pub(super) struct Writer {
@@ -42,7 +82,7 @@ pub(super) struct Writer {
     next_cursor: u64,
     /// Events written but not yet published, because the flush that should
     /// have made them durable failed. Published, in order, after the next
-    /// successful flush, so subscribers never see a gap.
+    /// successful flush, so watchers never see a gap.
     unpublished: Vec<Arc<CommentEvent>>,
     /// Writes failed; until a flush succeeds again, requests are refused
     /// without touching the trees.
@@ -57,7 +97,7 @@ fn status_of(action: Action) -> CommentStatus {
     }
 }
 
-/// Marks an aborted transaction that was failed on purpose.
+/// Marks a transaction failed on purpose.
 #[derive(Debug)]
 struct Injected;
 
@@ -111,32 +151,30 @@ impl Writer {
         }
     }
 
-    fn process(&mut self, batch: &mut Vec<Command>) {
+    fn process(&mut self, commands: &mut Vec<Command>) {
         if self.failing {
             if let Err(err) = self.flush() {
                 let reason = StoreError::WritesFailing(err.to_string());
-                for command in batch.drain(..) {
+                for command in commands.drain(..) {
                     refuse(command, reason.clone());
                 }
                 return;
             }
             self.set_failing(false);
         }
-        let mut waiting = Vec::with_capacity(batch.len());
-        let mut events = Vec::new();
-        for command in batch.drain(..) {
+        let started = Instant::now();
+        let (first_id, first_cursor) = (self.next_id, self.next_cursor);
+        let mut batch = Batch::default();
+        let mut waiting = Vec::with_capacity(commands.len());
+        for command in commands.drain(..) {
             match command {
                 Command::Submit {
                     new,
                     verdict,
                     reply,
-                } => match self.submit(new, verdict) {
-                    Ok((submitted, event)) => {
-                        events.extend(event);
-                        waiting.push(Waiting::Submit(reply, submitted));
-                    }
+                } => match self.submit(&mut batch, new, verdict) {
+                    Ok(submitted) => waiting.push(Waiting::Submit(reply, submitted)),
                     Err(err) => {
-                        self.note_failure(&err);
                         let _ = reply.send(Err(err));
                     }
                 },
@@ -144,15 +182,9 @@ impl Writer {
                     id,
                     decision,
                     reply,
-                } => match self.moderate(id, decision) {
-                    Ok((comment, event)) => {
-                        events.extend(event);
-                        waiting.push(Waiting::Moderate(reply, comment));
-                    }
+                } => match self.moderate(&mut batch, id, decision) {
+                    Ok(comment) => waiting.push(Waiting::Moderate(reply, comment)),
                     Err(err) => {
-                        if let ModerateError::Store(store) = &err {
-                            self.note_failure(&SubmitError::Store(store.clone()));
-                        }
                         let _ = reply.send(Err(err));
                     }
                 },
@@ -162,8 +194,36 @@ impl Writer {
         if waiting.is_empty() {
             return;
         }
-        self.unpublished.extend(events.into_iter().map(Arc::new));
-        match self.flush() {
+        let size = batch.changes.len();
+        if let Err(err) = self.write(&batch) {
+            // Nothing of the batch was written: hand its ids and cursors out
+            // again, refuse its requests.
+            tracing::error!(error = %err, "write failed; refusing writes until a flush succeeds");
+            self.next_id = first_id;
+            self.next_cursor = first_cursor;
+            self.set_failing(true);
+            for w in waiting {
+                w.refuse(err.clone());
+            }
+            return;
+        }
+        let applied = started.elapsed();
+        self.unpublished.extend(
+            batch
+                .changes
+                .into_iter()
+                .filter_map(|c| c.event)
+                .map(Arc::new),
+        );
+        let flushing = Instant::now();
+        let flushed = self.flush();
+        tracing::debug!(
+            batch = size,
+            apply_us = applied.as_micros() as u64,
+            flush_us = flushing.elapsed().as_micros() as u64,
+            "batch written"
+        );
+        match flushed {
             Ok(()) => {
                 let durable = &self.shared.durable;
                 durable.comment.store(self.next_id - 1, Ordering::Release);
@@ -175,14 +235,7 @@ impl Writer {
                     self.unpublished.clear();
                 }
                 for w in waiting {
-                    match w {
-                        Waiting::Submit(reply, submitted) => {
-                            let _ = reply.send(Ok(submitted));
-                        }
-                        Waiting::Moderate(reply, comment) => {
-                            let _ = reply.send(Ok(comment));
-                        }
-                    }
+                    w.answer();
                 }
             }
             Err(err) => {
@@ -192,23 +245,9 @@ impl Writer {
                     "the write could not be made durable ({err}); retry with the same request_id"
                 ));
                 for w in waiting {
-                    match w {
-                        Waiting::Submit(reply, _) => {
-                            let _ = reply.send(Err(reason.clone().into()));
-                        }
-                        Waiting::Moderate(reply, _) => {
-                            let _ = reply.send(Err(reason.clone().into()));
-                        }
-                    }
+                    w.refuse(reason.clone());
                 }
             }
-        }
-    }
-
-    fn note_failure(&mut self, err: &SubmitError) {
-        if let SubmitError::Store(store) = err {
-            tracing::error!(error = %store, "write failed; refusing writes until a flush succeeds");
-            self.set_failing(true);
         }
     }
 
@@ -225,46 +264,67 @@ impl Writer {
         Ok(())
     }
 
-    fn load(&self, id: CommentId) -> Result<Option<Comment>, StoreError> {
-        self.shared.load(id)
+    /// A comment as the batch will leave it: its latest change in the batch,
+    /// else what is stored.
+    fn load(&self, batch: &Batch, id: CommentId) -> Result<Option<Comment>, StoreError> {
+        match batch.comments.get(&id) {
+            Some(&at) => Ok(Some(batch.changes[at].comment.clone())),
+            None => self.shared.load(id),
+        }
+    }
+
+    fn push(batch: &mut Batch, change: Change) {
+        batch
+            .comments
+            .insert(change.comment.id, batch.changes.len());
+        if change.previous.is_none() {
+            if let Some(request_id) = &change.comment.request_id {
+                batch.requests.insert(request_id.clone(), change.comment.id);
+            }
+        }
+        batch.changes.push(change);
     }
 
     fn submit(
         &mut self,
+        batch: &mut Batch,
         new: NewComment,
         verdict: Verdict,
-    ) -> Result<(Submitted, Option<CommentEvent>), SubmitError> {
-        let trees = &self.shared.trees;
+    ) -> Result<Submitted, SubmitError> {
         if let Some(request_id) = &new.request_id {
-            if let Some(existing) = trees
-                .requests
-                .get(keys::request(request_id))
-                .map_err(StoreError::from)?
-            {
-                let id = keys::decode_u64(&existing).ok_or_else(|| {
-                    StoreError::Corrupt(super::Corrupt("bad request index value".into()))
-                })?;
-                let comment = self.load(CommentId::new(id))?.ok_or_else(|| {
+            let known = match batch.requests.get(request_id) {
+                Some(&id) => Some(id),
+                None => self
+                    .shared
+                    .trees
+                    .requests
+                    .get(keys::request(request_id))
+                    .map_err(StoreError::from)?
+                    .map(|value| {
+                        keys::decode_u64(&value).map(CommentId::new).ok_or_else(|| {
+                            StoreError::Corrupt(super::Corrupt("bad request index value".into()))
+                        })
+                    })
+                    .transpose()?,
+            };
+            if let Some(id) = known {
+                let comment = self.load(batch, id)?.ok_or_else(|| {
                     StoreError::Corrupt(super::Corrupt(format!(
-                        "request index names missing comment {id:016x}"
+                        "request index names missing comment {id}"
                     )))
                 })?;
                 if !comment.matches_submission(&new) {
                     return Err(SubmitError::RequestIdReused(request_id.clone()));
                 }
-                return Ok((
-                    Submitted {
-                        comment,
-                        created: false,
-                    },
-                    None,
-                ));
+                return Ok(Submitted {
+                    comment,
+                    created: false,
+                });
             }
         }
         if let Some(parent_id) = new.parent_id {
             let parent = self
-                .load(parent_id)?
-                .filter(|p| p.id.get() < self.next_id)
+                .load(batch, parent_id)?
                 .ok_or(SubmitError::ParentNotFound(parent_id))?;
             if parent.article_id != new.article_id {
                 return Err(SubmitError::ParentInOtherArticle {
@@ -287,40 +347,43 @@ impl Writer {
             moderator_decision: None,
             request_id: new.request_id,
         };
-        let event = comment.status.is_visible().then(|| CommentEvent {
-            cursor: Cursor::new(self.next_cursor),
-            kind: EventKind::Published,
-            at: now,
-            comment: comment.clone(),
-        });
-        let change = Change {
-            comment,
-            previous: None,
-            event,
-        };
-        self.write(&change)?;
         self.next_id += 1;
-        if change.event.is_some() {
-            self.next_cursor += 1;
-        }
-        Ok((
-            Submitted {
-                comment: change.comment,
-                created: true,
+        let event = comment
+            .status
+            .is_visible()
+            .then(|| self.event(EventKind::Published, now, &comment));
+        Self::push(
+            batch,
+            Change {
+                comment: comment.clone(),
+                previous: None,
+                event,
             },
-            change.event,
-        ))
+        );
+        Ok(Submitted {
+            comment,
+            created: true,
+        })
+    }
+
+    fn event(&mut self, kind: EventKind, at: Timestamp, comment: &Comment) -> CommentEvent {
+        let cursor = Cursor::new(self.next_cursor);
+        self.next_cursor += 1;
+        CommentEvent {
+            cursor,
+            kind,
+            at,
+            comment: comment.clone(),
+        }
     }
 
     fn moderate(
         &mut self,
+        batch: &mut Batch,
         id: CommentId,
         decision: ModeratorDecision,
-    ) -> Result<(Comment, Option<CommentEvent>), ModerateError> {
-        let previous = self
-            .load(id)?
-            .filter(|c| c.id.get() < self.next_id)
-            .ok_or(ModerateError::NotFound(id))?;
+    ) -> Result<Comment, ModerateError> {
+        let previous = self.load(batch, id)?.ok_or(ModerateError::NotFound(id))?;
         let mut comment = previous.clone();
         comment.status = decision.status;
         let at = decision.decided_at;
@@ -330,87 +393,73 @@ impl Writer {
             (true, false) => Some(EventKind::Retracted),
             _ => None,
         };
-        let event = kind.map(|kind| CommentEvent {
-            cursor: Cursor::new(self.next_cursor),
-            kind,
-            at,
-            comment: comment.clone(),
-        });
-        let change = Change {
-            comment,
-            previous: Some(previous),
-            event,
-        };
-        self.write(&change)?;
-        if change.event.is_some() {
-            self.next_cursor += 1;
-        }
-        Ok((change.comment, change.event))
+        let event = kind.map(|kind| self.event(kind, at, &comment));
+        Self::push(
+            batch,
+            Change {
+                comment: comment.clone(),
+                previous: Some(previous),
+                event,
+            },
+        );
+        Ok(comment)
     }
 
-    /// Writes every key of one change in one transaction.
-    fn write(&self, change: &Change) -> Result<(), StoreError> {
+    /// Writes every key of every change of the batch in one transaction.
+    fn write(&self, batch: &Batch) -> Result<(), StoreError> {
         let t = &self.shared.trees;
-        let comment = &change.comment;
-        let encoded = encode_comment(comment);
-        let encoded_event = change.event.as_ref().map(encode_event);
+        let encoded: Vec<(Vec<u8>, Option<Vec<u8>>)> = batch
+            .changes
+            .iter()
+            .map(|c| {
+                (
+                    encode_comment(&c.comment),
+                    c.event.as_ref().map(encode_event),
+                )
+            })
+            .collect();
         let fail_half_way = self.faults.fail_transaction.load(Ordering::Relaxed);
         let result = (
             &t.comments,
-            &t.article_comments,
             &t.article_status,
-            &t.status,
+            &t.review_queue,
             &t.events,
             &t.article_events,
             &t.requests,
-            &t.authors,
         )
             .transaction(
-                |(
-                    comments,
-                    article_comments,
-                    article_status,
-                    status,
-                    events,
-                    article_events,
-                    requests,
-                    authors,
-                )| {
-                    let id = comment.id;
-                    let article = &comment.article_id;
-                    comments.insert(&keys::comment(id)[..], encoded.as_slice())?;
-                    article_comments.insert(
-                        keys::article_comment(article, id),
-                        &[keys::status_byte(comment.status)][..],
-                    )?;
-                    if let Some(previous) = &change.previous {
-                        article_status.remove(keys::article_status(
-                            article,
-                            previous.status,
-                            id,
-                        ))?;
-                        status.remove(&keys::status(previous.status, id)[..])?;
-                    }
-                    if fail_half_way {
-                        return Err(ConflictableTransactionError::Abort(Injected));
-                    }
-                    article_status
-                        .insert(keys::article_status(article, comment.status, id), &[][..])?;
-                    status.insert(&keys::status(comment.status, id)[..], &[][..])?;
-                    if let (Some(event), Some(bytes)) = (&change.event, &encoded_event) {
-                        events.insert(&keys::event(event.cursor)[..], bytes.as_slice())?;
-                        article_events
-                            .insert(keys::article_event(article, event.cursor), &[][..])?;
-                    }
-                    if change.previous.is_none() {
-                        if let Some(request_id) = &comment.request_id {
+                |(comments, article_status, review_queue, events, article_events, requests)| {
+                    for (change, (comment_bytes, event_bytes)) in batch.changes.iter().zip(&encoded)
+                    {
+                        let comment = &change.comment;
+                        let id = comment.id;
+                        let article = &comment.article_id;
+                        comments.insert(&keys::comment(id)[..], comment_bytes.as_slice())?;
+                        if let Some(previous) = &change.previous {
+                            article_status.remove(keys::article_status(
+                                article,
+                                previous.status,
+                                id,
+                            ))?;
+                            review_queue.remove(&keys::review_queue(id)[..])?;
+                        }
+                        if fail_half_way {
+                            return Err(ConflictableTransactionError::Abort(Injected));
+                        }
+                        article_status
+                            .insert(keys::article_status(article, comment.status, id), &[][..])?;
+                        if comment.status == CommentStatus::PendingReview {
+                            review_queue.insert(&keys::review_queue(id)[..], &[][..])?;
+                        }
+                        if let (Some(event), Some(bytes)) = (&change.event, event_bytes) {
+                            events.insert(&keys::event(event.cursor)[..], bytes.as_slice())?;
+                            article_events
+                                .insert(keys::article_event(article, event.cursor), &[][..])?;
+                        }
+                        if let (None, Some(request_id)) = (&change.previous, &comment.request_id) {
                             requests
                                 .insert(keys::request(request_id), &id.get().to_be_bytes()[..])?;
                         }
-                        authors.insert(
-                            keys::author_comment(&comment.author_id, id),
-                            &comment.created_at.unix_micros().to_be_bytes()[..],
-                        )?;
                     }
                     Ok(())
                 },

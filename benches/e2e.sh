@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# End-to-end benchmarks of commentd against the transport ceilings, measured
+# side by side in one run: each server pinned to one core, the load
+# generator on the other. Prints each figure and its ratio to its ceiling;
+# JSON reports go to target/e2e/.
+#
+#   bash benches/e2e.sh            # everything (about 15 minutes)
+#   bash benches/e2e.sh submit     # one scenario: submit | fanout | storage | growth
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+only=${1:-all}
+server_cpu=0
+client_cpu=1
+port=50071
+addr=127.0.0.1:$port
+out=target/e2e
+mkdir -p "$out"
+
+cargo build --quiet --release --bin commentd --example loadgen --example bare_server
+commentd=target/release/commentd
+loadgen=target/release/examples/loadgen
+bare=target/release/examples/bare_server
+
+server_pid=
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true; }
+trap cleanup EXIT
+
+load() { taskset -c "$client_cpu" "$loadgen" "$@"; }
+
+start_commentd() { # data_dir [extra args]
+  local data=$1; shift
+  taskset -c "$server_cpu" "$commentd" --listen "$addr" --data-dir "$data" "$@" >"$out/server.log" 2>&1 &
+  server_pid=$!
+  load wait-ready --target "$addr" >/dev/null
+}
+
+start_bare() {
+  taskset -c "$server_cpu" "$bare" --listen "$addr" >"$out/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 200); do
+    grep -q local_addr "$out/server.log" 2>/dev/null && return
+    sleep 0.05
+  done
+  echo "bare server did not start" >&2; exit 1
+}
+
+stop_server() {
+  kill -TERM "$server_pid"
+  wait "$server_pid" || true
+  server_pid=
+}
+
+# CPU seconds the server has used so far.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$server_pid/stat"
+}
+
+# Peak resident memory of the server, in MiB.
+peak_rss_mb() {
+  awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"
+}
+
+field() { python3 -c "import json,sys; d=json.load(open('$1')); print(eval('d' + sys.argv[1]))" "$2"; }
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+
+run_load() { # label json [loadgen run args]
+  local label=$1 json=$2; shift 2
+  load run --target "$addr" --label "$label" --json "$json" "$@"
+}
+
+scenario_submit() {
+  echo "== submit: 64 concurrent submitters, durable SubmitComment vs a bare echo"
+  for size in 200 2048; do
+    start_bare
+    run_load "bare echo ${size}B" "$out/submit-bare-$size.json" --submitters 64 --body-bytes "$size"
+    stop_server
+    rm -rf "$out/data-submit"
+    start_commentd "$out/data-submit"
+    run_load "commentd ${size}B" "$out/submit-commentd-$size.json" --submitters 64 --body-bytes "$size"
+    stop_server
+    local c b p99
+    c=$(field "$out/submit-commentd-$size.json" "['submits_per_sec']")
+    b=$(field "$out/submit-bare-$size.json" "['submits_per_sec']")
+    p99=$(field "$out/submit-commentd-$size.json" "['submit_latency']['p99_us']")
+    echo "   ${size}B: commentd / bare = $(ratio "$c" "$b") (target >= 0.50 at 200B); commentd p99 $(ratio "$p99" 1000) ms (target < 5)"
+  done
+}
+
+scenario_fanout() {
+  echo "== fan-out: 1,000 watchers of one article, 100 comments/s"
+  for stalled in 0 100; do
+    start_bare
+    local cpu0 cpu1
+    cpu0=$(cpu_seconds)
+    run_load "bare broadcast s=$stalled" "$out/fanout-bare-$stalled.json" \
+      --subscribers 1000 --stalled "$stalled" --articles 1 --rate 100 --submitters 4 --duration-secs 20
+    cpu1=$(cpu_seconds)
+    local bare_cpu bare_rss
+    bare_cpu=$(python3 -c "print($cpu1 - $cpu0)")
+    bare_rss=$(peak_rss_mb)
+    stop_server
+    rm -rf "$out/data-fanout"
+    start_commentd "$out/data-fanout"
+    cpu0=$(cpu_seconds)
+    run_load "commentd s=$stalled" "$out/fanout-commentd-$stalled.json" \
+      --subscribers 1000 --stalled "$stalled" --articles 1 --rate 100 --submitters 4 --duration-secs 20
+    cpu1=$(cpu_seconds)
+    local c_cpu c_rss
+    c_cpu=$(python3 -c "print($cpu1 - $cpu0)")
+    c_rss=$(peak_rss_mb)
+    stop_server
+    local ce be cexp p99
+    ce=$(field "$out/fanout-commentd-$stalled.json" "['events_delivered']")
+    cexp=$(field "$out/fanout-commentd-$stalled.json" "['events_expected']")
+    be=$(field "$out/fanout-bare-$stalled.json" "['events_delivered']")
+    p99=$(field "$out/fanout-commentd-$stalled.json" "['delivery_delay']['p99_us']")
+    echo "   stalled=$stalled: delivered $ce of $cexp expected; p99 delay $(ratio "$p99" 1000) ms (target < 10);" \
+      "events per server CPU-second: commentd $(ratio "$ce" "$c_cpu"), bare $(ratio "$be" "$bare_cpu")," \
+      "ratio $(python3 -c "print(f'{($ce / $c_cpu) / ($be / $bare_cpu):.2f}')") (target >= 0.70);" \
+      "peak RSS commentd $c_rss MiB, bare $bare_rss MiB"
+  done
+}
+
+scenario_storage() {
+  echo "== storage: 1,000,000 comments over 10,000 articles"
+  local data=$out/data-million
+  if [ ! -d "$data" ]; then
+    start_commentd "$data"
+    load fill --target "$addr" --comments 1000000 --articles 10000 --big 100000 --small 100 | tee "$out/fill.json"
+    stop_server
+  fi
+  for cache in 64 16; do
+    local t0 t1
+    t0=$(date +%s.%N)
+    start_commentd "$data" --cache-mb "$cache"
+    t1=$(date +%s.%N)
+    echo "   cache ${cache} MiB: restart to serving $(python3 -c "print(f'{($t1 - $t0) * 1000:.0f}')") ms (target < 1000)"
+    load list --target "$addr" --article small --article big --iterations 2000 > "$out/list-$cache.json"
+    python3 - "$out/list-$cache.json" <<'EOF'
+import json, sys
+rows = {(r["article"], r["page"]): r["latency"] for r in json.load(open(sys.argv[1]))}
+for page in ("first", "deep"):
+    small, big = rows[("small", page)], rows[("big", page)]
+    print(f"   {page} page of 50: p50 small {small['p50_us']} us, big {big['p50_us']} us, big/small {big['p50_us'] / small['p50_us']:.2f} (target <= 1.5)")
+EOF
+    run_load "commentd 1M stored, cache ${cache}MiB" "$out/storage-submit-$cache.json" --submitters 64 --duration-secs 5 --warmup-secs 2 >/dev/null
+    echo "   cache ${cache} MiB: peak RSS $(peak_rss_mb) MiB after listing and 5 s of submits (target < 256 at the default 64)"
+    stop_server
+  done
+}
+
+scenario_growth() {
+  echo "== cost growth"
+  rm -rf "$out/data-10k"
+  start_commentd "$out/data-10k"
+  load fill --target "$addr" --comments 10000 --articles 100 --big 1000 --small 100 >/dev/null
+  run_load "submit, 10k stored" "$out/growth-10k.json" --submitters 64 >/dev/null
+  echo "   10k stored: $(field "$out/growth-10k.json" "['submits_per_sec']" | cut -d. -f1) submits/s, peak RSS $(peak_rss_mb) MiB"
+  stop_server
+  if [ -d "$out/data-million" ]; then
+    start_commentd "$out/data-million"
+    run_load "submit, 1M stored" "$out/growth-1m.json" --submitters 64 >/dev/null
+    echo "   1M stored: $(field "$out/growth-1m.json" "['submits_per_sec']" | cut -d. -f1) submits/s, peak RSS $(peak_rss_mb) MiB"
+    stop_server
+  fi
+  for subscribers in 10 100 1000; do
+    rm -rf "$out/data-growth"
+    start_commentd "$out/data-growth"
+    local cpu0 cpu1
+    cpu0=$(cpu_seconds)
+    run_load "fan-out $subscribers" "$out/growth-fanout-$subscribers.json" \
+      --subscribers "$subscribers" --articles 1 --rate 100 --submitters 4 --duration-secs 20 >/dev/null
+    cpu1=$(cpu_seconds)
+    echo "   fan-out to $subscribers watchers at 100 comments/s: server CPU $(python3 -c "print(f'{($cpu1 - $cpu0) / 23.5 * 100:.1f}')")% of a core," \
+      "p99 delay $(ratio "$(field "$out/growth-fanout-$subscribers.json" "['delivery_delay']['p99_us']")" 1000) ms"
+    stop_server
+  done
+}
+
+date -u +"e2e run %Y-%m-%dT%H:%MZ on $(nproc) CPUs: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+case $only in
+  all) scenario_submit; scenario_fanout; scenario_storage; scenario_growth ;;
+  submit|fanout|storage|growth) "scenario_$only" ;;
+  *) echo "unknown scenario $only" >&2; exit 2 ;;
+esac
