@@ -423,7 +423,7 @@ impl RuleSet {
         };
 
         let mut findings: Vec<Option<Finding>> = (0..self.rules.len()).map(|_| None).collect();
-        self.find_terms(streams, &mut work.matches_examined, &mut findings);
+        self.find_terms(norm, streams, &mut work.matches_examined, &mut findings);
         self.find_regexes(body, norm, &mut findings);
 
         let links = if self.needs_links {
@@ -481,8 +481,14 @@ impl RuleSet {
         (verdict, work)
     }
 
-    fn find_terms(&self, streams: &Streams, work: &mut u64, findings: &mut [Option<Finding>]) {
-        let hits = self.matcher.find(streams, work);
+    fn find_terms(
+        &self,
+        norm: &NormText,
+        streams: &Streams,
+        work: &mut u64,
+        findings: &mut [Option<Finding>],
+    ) {
+        let hits = self.matcher.find(norm, streams, work);
         for group in hits.chunk_by(|a, b| a.rule == b.rule) {
             let rule_index = group[0].rule as usize;
             let Some(Rule {

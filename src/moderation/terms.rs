@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::fold::{Sym, transliterations};
-use super::text::{Elem, Stream, Streams, render_term};
+use super::text::{Elem, NormText, Stream, Streams, render_term};
 
 /// Most patterns one term may expand to.
 pub const MAX_EXPANSIONS_PER_TERM: usize = 512;
@@ -540,7 +540,7 @@ impl Matcher {
 
     /// Every term hit not cancelled by an exception, sorted and without
     /// duplicates. `work` counts the automaton matches examined.
-    pub fn find(&self, streams: &Streams, work: &mut u64) -> Vec<TermHit> {
+    pub fn find(&self, norm: &NormText, streams: &Streams, work: &mut u64) -> Vec<TermHit> {
         let mut found = Vec::new();
         let mut hits = Vec::new();
         let mut words = Vec::new();
@@ -555,13 +555,16 @@ impl Matcher {
             // often enough (Hui Ka Yan, Indonesian `suka`) that outside
             // Russian context they count only when several occur together:
             // `cyka blyat`.
-            let transliterated: HashSet<(u32, u32)> = hits
-                .iter()
-                .filter(|h| h.transliterated_word && matches!(h.owner, Owner::Term { .. }))
-                .map(|h| h.span)
-                .collect();
-            if !streams.russian_context() && transliterated.len() < 2 {
-                hits.retain(|h| !(h.transliterated_word && h.short));
+            let short_hit = hits.iter().any(|h| h.transliterated_word && h.short);
+            if short_hit {
+                let transliterated: HashSet<(u32, u32)> = hits
+                    .iter()
+                    .filter(|h| h.transliterated_word && matches!(h.owner, Owner::Term { .. }))
+                    .map(|h| h.span)
+                    .collect();
+                if transliterated.len() < 2 && !streams.russian_context(norm) {
+                    hits.retain(|h| !(h.transliterated_word && h.short));
+                }
             }
             let mut by_owner: HashMap<Option<u32>, Vec<std::ops::Range<usize>>> = HashMap::new();
             for hit in &hits {
@@ -601,7 +604,6 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::moderation::text::NormText;
 
     fn matcher(terms: &[&str], exceptions: &[&str]) -> Matcher {
         let sets = BTreeMap::from([(
@@ -634,7 +636,7 @@ mod tests {
     fn spans<'a>(m: &Matcher, text: &'a str) -> Vec<&'a str> {
         let norm = NormText::new(text);
         let streams = Streams::build(&norm);
-        m.find(&streams, &mut 0)
+        m.find(&norm, &streams, &mut 0)
             .iter()
             .map(|h| &text[h.start as usize..h.end as usize])
             .collect()

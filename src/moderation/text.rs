@@ -664,7 +664,8 @@ pub(crate) struct Streams {
     core: Vec<bool>,
     words: Vec<Word>,
     spare: Stream,
-    russian_context: bool,
+    /// Some word has a Cyrillic letter.
+    cyrillic: bool,
 }
 
 impl Streams {
@@ -687,11 +688,7 @@ impl Streams {
         self.words.clear();
         segment_words(chars, &mut self.core, &mut self.words);
         glue_single_letters(&mut self.words);
-        self.russian_context = self.words.iter().any(Word::any_cyrillic)
-            || self
-                .words
-                .iter()
-                .any(|w| is_transliterated_russian_word(&chars[w.start..w.end]));
+        self.cyrillic = self.words.iter().any(Word::any_cyrillic);
 
         for word in &self.words {
             render_word(
@@ -728,8 +725,15 @@ impl Streams {
     /// common Russian words written in Latin letters. Transliterations of
     /// Russian terms count only in such texts, because on their own they are
     /// too often names (`Gandon`, `Eban`, `Hui`).
-    pub fn russian_context(&self) -> bool {
-        self.russian_context
+    ///
+    /// Computed when asked (only short transliterations need it): `norm`
+    /// must be the text the streams were built from.
+    pub fn russian_context(&self, norm: &NormText) -> bool {
+        self.cyrillic
+            || self
+                .words
+                .iter()
+                .any(|w| is_transliterated_russian_word(&norm.chars[w.start..w.end]))
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Stream> {
@@ -1242,7 +1246,10 @@ mod tests {
 
     #[test]
     fn transliterated_russian_is_recognised() {
-        let context = |t: &str| Streams::build(&NormText::new(t)).russian_context();
+        let context = |t: &str| {
+            let norm = NormText::new(t);
+            Streams::build(&norm).russian_context(&norm)
+        };
         assert!(context("ty che, sovsem?"));
         assert!(context("просто текст"));
         assert!(context("Polnaya pizda s etimi vizami"));
