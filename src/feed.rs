@@ -273,12 +273,14 @@ mod tests {
     use crate::store::StoreConfig;
     use tokio_stream::StreamExt;
 
-    fn approved(article: &str, i: usize) -> (NewComment, Verdict) {
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn approved(article: &str, i: usize) -> Result<(NewComment, Verdict), crate::domain::Invalid> {
         let new = NewComment {
-            article_id: ArticleId::parse(article).unwrap(),
-            author_id: AuthorId::parse("a").unwrap(),
+            article_id: ArticleId::parse(article)?,
+            author_id: AuthorId::parse("a")?,
             author_name: AuthorName::default(),
-            body: CommentBody::parse(&format!("comment {i}"), 100).unwrap(),
+            body: CommentBody::parse(&format!("comment {i}"), 100)?,
             parent_id: None,
             request_id: None,
         };
@@ -287,39 +289,42 @@ mod tests {
             rule_set_version: "test".into(),
             matches: Vec::new(),
         };
-        (new, verdict)
+        Ok((new, verdict))
+    }
+
+    /// The next item of a watch stream, which must be an event.
+    async fn next_event(
+        stream: &mut ReceiverStream<Result<Event, WatchError>>,
+    ) -> Result<Event, Box<dyn std::error::Error>> {
+        Ok(stream.next().await.ok_or("the stream ended")??)
     }
 
     #[tokio::test]
-    async fn a_watcher_that_lags_behind_its_channel_catches_up_from_storage() {
-        let dir = tempfile::tempdir().unwrap();
+    async fn a_watcher_that_lags_behind_its_channel_catches_up_from_storage() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let feed = Feed::new(FeedConfig {
             all_capacity: 4,
             article_capacity: 4,
             max_watchers: 10,
         });
-        let store = Store::open(StoreConfig::new(dir.path()), feed.clone()).unwrap();
-        let mut article = feed
-            .watch(store.clone(), Some(ArticleId::parse("a").unwrap()), None)
-            .unwrap();
-        let mut all = feed
-            .watch(store.clone(), None, Some(Cursor::BEGINNING))
-            .unwrap();
+        let store = Store::open(StoreConfig::new(dir.path()), feed.clone())?;
+        let mut article = feed.watch(store.clone(), Some(ArticleId::parse("a")?), None)?;
+        let mut all = feed.watch(store.clone(), None, Some(Cursor::BEGINNING))?;
         // Far more than the channels and stream buffers hold, unread.
         let total = 3 * (STREAM_BUFFER + 4);
         for i in 0..total {
             let article = if i % 2 == 0 { "a" } else { "b" };
-            let (new, verdict) = approved(article, i);
-            store.submit(new, verdict).await.unwrap();
+            let (new, verdict) = approved(article, i)?;
+            store.submit(new, verdict).await?;
         }
         let mut cursors = Vec::new();
         while cursors.len() < total {
-            cursors.push(all.next().await.unwrap().unwrap().cursor.get());
+            cursors.push(next_event(&mut all).await?.cursor.get());
         }
         assert_eq!(cursors, (1..=total as u64).collect::<Vec<_>>());
         let mut article_cursors = Vec::new();
         while article_cursors.len() < total / 2 {
-            let event = article.next().await.unwrap().unwrap();
+            let event = next_event(&mut article).await?;
             assert_eq!(event.comment.article_id.as_str(), "a");
             article_cursors.push(event.cursor.get());
         }
@@ -328,18 +333,19 @@ mod tests {
             (1..=total as u64).step_by(2).collect::<Vec<_>>()
         );
         store.shutdown().await;
+        Ok(())
     }
 
     #[tokio::test]
-    async fn watchers_beyond_the_limit_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
+    async fn watchers_beyond_the_limit_are_refused() -> TestResult {
+        let dir = tempfile::tempdir()?;
         let feed = Feed::new(FeedConfig {
             max_watchers: 2,
             ..FeedConfig::default()
         });
-        let store = Store::open(StoreConfig::new(dir.path()), feed.clone()).unwrap();
-        let first = feed.watch(store.clone(), None, None).unwrap();
-        let _second = feed.watch(store.clone(), None, None).unwrap();
+        let store = Store::open(StoreConfig::new(dir.path()), feed.clone())?;
+        let first = feed.watch(store.clone(), None, None)?;
+        let _second = feed.watch(store.clone(), None, None)?;
         assert!(matches!(
             feed.watch(store.clone(), None, None),
             Err(WatchError::TooManyWatchers(2))
@@ -356,5 +362,6 @@ mod tests {
         }
         assert!(freed);
         store.shutdown().await;
+        Ok(())
     }
 }
