@@ -24,11 +24,25 @@ use crate::store::{ModerateError, Page, Store, StoreError, SubmitError, Submitte
 /// for it.
 #[derive(Debug, Default)]
 pub struct AuthorActivity {
-    recent: Mutex<HashMap<AuthorId, VecDeque<u64>>>,
+    recent: Mutex<RecentTimes>,
+}
+
+#[derive(Debug, Default)]
+struct RecentTimes {
+    by_author: HashMap<AuthorId, VecDeque<u64>>,
+    /// Size at which quiet authors are next forgotten. It follows the number
+    /// of authors still active after each sweep, so that a flood of distinct
+    /// authors costs each submit amortised constant time, not a sweep each.
+    sweep_at: usize,
+    /// Sweeps so far.
+    sweeps: u64,
 }
 
 /// Most comment times kept per author.
 const MAX_TIMES_PER_AUTHOR: usize = 256;
+
+/// The map is never swept below this many authors.
+const MIN_SWEEP_AT: usize = 100_000;
 
 impl AuthorActivity {
     /// The author's most recent comment times (Unix microseconds), at most
@@ -39,6 +53,7 @@ impl AuthorActivity {
         }
         let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         recent
+            .by_author
             .get(author)
             .map(|times| times.iter().rev().take(limit).copied().collect())
             .unwrap_or_default()
@@ -47,15 +62,27 @@ impl AuthorActivity {
     fn record(&self, author: &AuthorId, at: Timestamp, horizon: Duration) {
         let oldest = at.saturating_sub(horizon).unix_micros();
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let times = recent.entry(author.clone()).or_default();
+        let times = recent.by_author.entry(author.clone()).or_default();
         times.push_back(at.unix_micros());
         while times.len() > MAX_TIMES_PER_AUTHOR || times.front().is_some_and(|&t| t < oldest) {
             times.pop_front();
         }
-        // Forget quiet authors now and then, so the map stays small.
-        if recent.len() > 100_000 {
-            recent.retain(|_, times| times.back().is_some_and(|&t| t >= oldest));
+        // Forget quiet authors now and then, so the map holds only the
+        // authors of the rules' window (and at most as many again).
+        if recent.by_author.len() > recent.sweep_at.max(MIN_SWEEP_AT) {
+            recent
+                .by_author
+                .retain(|_, times| times.back().is_some_and(|&t| t >= oldest));
+            recent.sweep_at = 2 * recent.by_author.len();
+            recent.sweeps += 1;
         }
+    }
+
+    /// Authors remembered, and sweeps so far.
+    #[cfg(test)]
+    fn size(&self) -> (usize, u64) {
+        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        (recent.by_author.len(), recent.sweeps)
     }
 }
 
@@ -171,5 +198,65 @@ impl Comments {
         after: Option<Cursor>,
     ) -> Result<ReceiverStream<Result<Arc<CommentEvent>, WatchError>>, WatchError> {
         self.feed.watch(self.store.clone(), article, after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    fn at_second(s: u64) -> Timestamp {
+        Timestamp::from_unix_micros(1_800_000_000_000_000 + s * 1_000_000)
+    }
+
+    #[test]
+    fn a_flood_of_distinct_authors_is_remembered_for_the_window_with_few_sweeps() -> TestResult {
+        let activity = AuthorActivity::default();
+        let authors = 3 * MIN_SWEEP_AT;
+        for n in 0..authors {
+            activity.record(&AuthorId::parse(&format!("a{n}"))?, at_second(0), MINUTE);
+        }
+        let (remembered, sweeps) = activity.size();
+        assert_eq!(remembered, authors, "all are inside the window");
+        assert!(sweeps <= 2, "{sweeps} sweeps for {authors} authors");
+        assert_eq!(activity.recent(&AuthorId::parse("a7")?, 5).len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn authors_quiet_for_longer_than_the_window_are_forgotten() -> TestResult {
+        let activity = AuthorActivity::default();
+        for n in 0..MIN_SWEEP_AT {
+            activity.record(&AuthorId::parse(&format!("old{n}"))?, at_second(0), MINUTE);
+        }
+        for n in 0..=MIN_SWEEP_AT {
+            activity.record(
+                &AuthorId::parse(&format!("new{n}"))?,
+                at_second(120),
+                MINUTE,
+            );
+        }
+        let (remembered, _) = activity.size();
+        assert!(remembered <= MIN_SWEEP_AT + 1, "{remembered} remembered");
+        assert!(activity.recent(&AuthorId::parse("old1")?, 5).is_empty());
+        assert_eq!(activity.recent(&AuthorId::parse("new1")?, 5).len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn an_author_keeps_only_the_times_inside_the_window() -> TestResult {
+        let activity = AuthorActivity::default();
+        let author = AuthorId::parse("busy")?;
+        for s in 0..300 {
+            activity.record(&author, at_second(s), MINUTE);
+        }
+        let times = activity.recent(&author, 1000);
+        assert_eq!(times.len(), 61, "seconds 239..=299");
+        assert_eq!(times[0], at_second(299).unix_micros(), "newest first");
+        Ok(())
     }
 }
