@@ -163,7 +163,7 @@ type EventStream = Pin<Box<dyn Stream<Item = Result<proto::WatchCommentsResponse
 
 #[tonic::async_trait]
 impl CommentService for Api {
-    #[tracing::instrument(skip_all, fields(article_id = %request.get_ref().article_id, request_id = %request.get_ref().request_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(article_id = %request.get_ref().article_id, request_id = %request.get_ref().request_id))]
     async fn submit_comment(
         &self,
         request: Request<proto::SubmitCommentRequest>,
@@ -171,7 +171,9 @@ impl CommentService for Api {
         let new = self.parse_submit(request.into_inner())?;
         let submitted = self.core.submit(new).await?;
         let comment = &submitted.comment;
-        tracing::info!(
+        // One line per comment would dominate the log of a busy site; the
+        // verdict is stored with the comment.
+        tracing::debug!(
             id = %comment.id,
             status = %comment.status,
             created = submitted.created,
@@ -183,7 +185,7 @@ impl CommentService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(id = %request.get_ref().id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %request.get_ref().id))]
     async fn get_comment(
         &self,
         request: Request<proto::GetCommentRequest>,
@@ -201,7 +203,7 @@ impl CommentService for Api {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(article_id = %request.get_ref().article_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(article_id = %request.get_ref().article_id))]
     async fn list_comments(
         &self,
         request: Request<proto::ListCommentsRequest>,
@@ -241,7 +243,7 @@ impl CommentService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn check_comment(
         &self,
         request: Request<proto::CheckCommentRequest>,
@@ -264,7 +266,7 @@ impl CommentService for Api {
 
     type WatchCommentsStream = EventStream;
 
-    #[tracing::instrument(skip_all, fields(article_id = %request.get_ref().article_id, after_cursor = ?request.get_ref().after_cursor))]
+    #[tracing::instrument(level = "debug", skip_all, fields(article_id = %request.get_ref().article_id, after_cursor = ?request.get_ref().after_cursor))]
     async fn watch_comments(
         &self,
         request: Request<proto::WatchCommentsRequest>,
@@ -285,7 +287,7 @@ impl CommentService for Api {
         Ok(Response::new(Box::pin(stream)))
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_review_queue(
         &self,
         request: Request<proto::ListReviewQueueRequest>,
@@ -317,7 +319,7 @@ impl CommentService for Api {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(id = %request.get_ref().id, moderator_id = %request.get_ref().moderator_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(id = %request.get_ref().id, moderator_id = %request.get_ref().moderator_id))]
     async fn moderate_comment(
         &self,
         request: Request<proto::ModerateCommentRequest>,
