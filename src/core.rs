@@ -9,13 +9,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use tokio_stream::wrappers::ReceiverStream;
-
 use crate::domain::{
-    ArticleId, AuthorId, Comment, CommentEvent, CommentId, CommentStatus, Cursor,
-    ModeratorDecision, NewComment, Timestamp,
+    ArticleId, AuthorId, Comment, CommentId, CommentStatus, Cursor, ModeratorDecision, NewComment,
+    Timestamp,
 };
-use crate::feed::{Feed, WatchError};
+use crate::feed::{EventStream, Feed, WatchError};
 use crate::moderation::{Context, RuleSet, Verdict};
 use crate::store::{ModerateError, Page, Store, StoreError, SubmitError, Submitted};
 
@@ -196,7 +194,7 @@ impl Comments {
         &self,
         article: Option<ArticleId>,
         after: Option<Cursor>,
-    ) -> Result<ReceiverStream<Result<Arc<CommentEvent>, WatchError>>, WatchError> {
+    ) -> Result<EventStream, WatchError> {
         self.feed.watch(self.store.clone(), article, after)
     }
 }

@@ -14,21 +14,20 @@
 //! A watcher that falls so far behind that its channel drops events for it
 //! is told (`Lagged`) and catches up from storage again before going on.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{broadcast, mpsc};
-use tokio_stream::wrappers::ReceiverStream;
-use tokio_util::sync::CancellationToken;
+use tokio::sync::broadcast;
+use tokio_stream::Stream;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::domain::{ArticleId, CommentEvent, Cursor};
 use crate::store::{EventSink, Store, StoreError};
 
 /// Events fetched from storage per read while catching up.
 const CATCH_UP_BATCH: usize = 512;
-/// Events buffered between a watcher's task and its gRPC stream.
-const STREAM_BUFFER: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct FeedConfig {
@@ -52,6 +51,9 @@ impl Default for FeedConfig {
 }
 
 type Event = Arc<CommentEvent>;
+
+/// A watch's events; it ends with an error item, or when dropped.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<Event, WatchError>> + Send>>;
 
 /// Why a watch ended or could not start.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -152,7 +154,7 @@ impl Feed {
         store: Store,
         article: Option<ArticleId>,
         after: Option<Cursor>,
-    ) -> Result<ReceiverStream<Result<Event, WatchError>>, WatchError> {
+    ) -> Result<EventStream, WatchError> {
         let count = self.watchers.fetch_add(1, Ordering::AcqRel) + 1;
         let slot = WatcherSlot(Arc::clone(self));
         if count > self.config.max_watchers {
@@ -161,107 +163,111 @@ impl Feed {
         let live = self.subscribe(article.as_ref());
         // Read after subscribing: everything above it will come live.
         let start = after.unwrap_or_else(|| store.durable_cursor());
-        let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         let watcher = Watcher {
             store,
             article,
             last_sent: start,
-            tx,
-            shutdown: self.shutdown.clone(),
+            live,
+            shutdown: Box::pin(self.shutdown.clone().cancelled_owned()),
+            stored: VecDeque::new(),
+            catching_up: true,
+            ended: false,
+            _slot: slot,
         };
-        tokio::spawn(async move {
-            let _slot = slot;
-            watcher.run(live).await;
-        });
-        Ok(ReceiverStream::new(rx))
+        Ok(Box::pin(futures_util::stream::unfold(
+            watcher,
+            |mut watcher| async move { watcher.next().await.map(|item| (item, watcher)) },
+        )))
     }
 }
 
+/// A watch: stored events first, then live ones, each once, in cursor order.
+/// It runs only when its stream is polled, so a client that stops reading
+/// holds nothing but its place in the broadcast channel; when it falls
+/// behind that channel it catches up from storage.
 struct Watcher {
     store: Store,
     article: Option<ArticleId>,
     last_sent: Cursor,
-    tx: mpsc::Sender<Result<Event, WatchError>>,
-    shutdown: CancellationToken,
-}
-
-/// How a watcher's loop ends.
-enum Stop {
-    /// The client went away.
-    Gone,
-    Error(WatchError),
+    live: broadcast::Receiver<Event>,
+    /// Made once: a new one per event would register with the token again.
+    shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    /// Events read from storage, not yet sent.
+    stored: VecDeque<Event>,
+    /// Whether storage may hold events after `last_sent` that the channel
+    /// will not deliver.
+    catching_up: bool,
+    ended: bool,
+    _slot: WatcherSlot,
 }
 
 impl Watcher {
-    async fn run(mut self, mut live: broadcast::Receiver<Event>) {
-        let outcome = self.serve(&mut live).await;
-        if let Err(Stop::Error(err)) = outcome {
-            // The client may be gone already; nothing else to do then.
-            let _ = self.tx.send(Err(err)).await;
-        }
-    }
-
-    async fn serve(&mut self, live: &mut broadcast::Receiver<Event>) -> Result<(), Stop> {
-        self.catch_up().await?;
-        loop {
+    async fn next(&mut self) -> Option<Result<Event, WatchError>> {
+        while !self.ended {
+            if let Some(event) = self.stored.pop_front() {
+                if let Some(event) = self.fresh(event) {
+                    return Some(Ok(event));
+                }
+                continue;
+            }
+            if self.catching_up {
+                match self
+                    .store
+                    .events_after(self.article.clone(), self.last_sent, CATCH_UP_BATCH)
+                    .await
+                {
+                    Ok(events) => {
+                        self.catching_up = events.len() == CATCH_UP_BATCH;
+                        self.stored.extend(events.into_iter().map(Arc::new));
+                        continue;
+                    }
+                    Err(source) => {
+                        return self.end(WatchError::Storage {
+                            source,
+                            last_sent: self.last_sent,
+                        });
+                    }
+                }
+            }
             let received = tokio::select! {
                 biased;
-                () = self.shutdown.cancelled() => return Err(self.shutting_down()),
-                () = self.tx.closed() => return Err(Stop::Gone),
-                received = live.recv() => received,
+                () = self.shutdown.as_mut() => return self.end_shutting_down(),
+                received = self.live.recv() => received,
             };
             match received {
-                Ok(event) => self.send(event).await?,
+                Ok(event) => {
+                    if let Some(event) = self.fresh(event) {
+                        return Some(Ok(event));
+                    }
+                }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::debug!(missed, last_sent = %self.last_sent, "watcher lagged; catching up from storage");
-                    self.catch_up().await?;
+                    self.catching_up = true;
                 }
-                Err(broadcast::error::RecvError::Closed) => return Err(self.shutting_down()),
+                Err(broadcast::error::RecvError::Closed) => return self.end_shutting_down(),
             }
         }
+        None
     }
 
-    fn shutting_down(&self) -> Stop {
-        Stop::Error(WatchError::ShuttingDown {
+    /// The event, if it comes after the last one sent; it is then the last
+    /// one sent.
+    fn fresh(&mut self, event: Event) -> Option<Event> {
+        (event.cursor > self.last_sent).then(|| {
+            self.last_sent = event.cursor;
+            event
+        })
+    }
+
+    fn end_shutting_down(&mut self) -> Option<Result<Event, WatchError>> {
+        self.end(WatchError::ShuttingDown {
             last_sent: self.last_sent,
         })
     }
 
-    async fn send(&mut self, event: Event) -> Result<(), Stop> {
-        if event.cursor <= self.last_sent {
-            return Ok(());
-        }
-        let cursor = event.cursor;
-        tokio::select! {
-            biased;
-            () = self.shutdown.cancelled() => return Err(self.shutting_down()),
-            sent = self.tx.send(Ok(event)) => sent.map_err(|_| Stop::Gone)?,
-        }
-        self.last_sent = cursor;
-        Ok(())
-    }
-
-    /// Sends every durable event after the last one sent.
-    async fn catch_up(&mut self) -> Result<(), Stop> {
-        loop {
-            let events = self
-                .store
-                .events_after(self.article.clone(), self.last_sent, CATCH_UP_BATCH)
-                .await
-                .map_err(|source| {
-                    Stop::Error(WatchError::Storage {
-                        source,
-                        last_sent: self.last_sent,
-                    })
-                })?;
-            let done = events.len() < CATCH_UP_BATCH;
-            for event in events {
-                self.send(Arc::new(event)).await?;
-            }
-            if done {
-                return Ok(());
-            }
-        }
+    fn end(&mut self, err: WatchError) -> Option<Result<Event, WatchError>> {
+        self.ended = true;
+        Some(Err(err))
     }
 }
 
@@ -293,9 +299,7 @@ mod tests {
     }
 
     /// The next item of a watch stream, which must be an event.
-    async fn next_event(
-        stream: &mut ReceiverStream<Result<Event, WatchError>>,
-    ) -> Result<Event, Box<dyn std::error::Error>> {
+    async fn next_event(stream: &mut EventStream) -> Result<Event, Box<dyn std::error::Error>> {
         Ok(stream.next().await.ok_or("the stream ended")??)
     }
 
@@ -310,8 +314,8 @@ mod tests {
         let store = Store::open(StoreConfig::new(dir.path()), feed.clone())?;
         let mut article = feed.watch(store.clone(), Some(ArticleId::parse("a")?), None)?;
         let mut all = feed.watch(store.clone(), None, Some(Cursor::BEGINNING))?;
-        // Far more than the channels and stream buffers hold, unread.
-        let total = 3 * (STREAM_BUFFER + 4);
+        // Far more than the channels hold, unread.
+        let total = 40;
         for i in 0..total {
             let article = if i % 2 == 0 { "a" } else { "b" };
             let (new, verdict) = approved(article, i)?;
@@ -351,16 +355,9 @@ mod tests {
             Err(WatchError::TooManyWatchers(2))
         ));
         drop(first);
-        // The slot frees once the watcher's task notices its client left.
-        let mut freed = false;
-        for _ in 0..100 {
-            if feed.watch(store.clone(), None, None).is_ok() {
-                freed = true;
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        assert!(freed);
+        // A watcher's slot is freed with its stream.
+        let _third = feed.watch(store.clone(), None, None)?;
+        assert_eq!(feed.watcher_count(), 2);
         store.shutdown().await;
         Ok(())
     }
