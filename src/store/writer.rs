@@ -230,12 +230,15 @@ impl Writer {
                 durable
                     .cursor
                     .store(self.next_cursor - 1, Ordering::Release);
+                // Answers first: a submitter then runs before the watchers
+                // woken by the same batch, so one comment's fan-out to many
+                // watchers does not delay the acknowledgements.
+                for w in waiting {
+                    w.answer();
+                }
                 if !self.unpublished.is_empty() {
                     self.sink.publish(&self.unpublished);
                     self.unpublished.clear();
-                }
-                for w in waiting {
-                    w.answer();
                 }
             }
             Err(err) => {
