@@ -169,6 +169,7 @@ impl Feed {
             last_sent: start,
             live,
             shutdown: Box::pin(self.shutdown.clone().cancelled_owned()),
+            shutdown_token: self.shutdown.clone(),
             stored: VecDeque::new(),
             catching_up: true,
             ended: false,
@@ -192,6 +193,7 @@ struct Watcher {
     live: broadcast::Receiver<Event>,
     /// Made once: a new one per event would register with the token again.
     shutdown: Pin<Box<WaitForCancellationFutureOwned>>,
+    shutdown_token: CancellationToken,
     /// Events read from storage, not yet sent.
     stored: VecDeque<Event>,
     /// Whether storage may hold events after `last_sent` that the channel
@@ -211,6 +213,10 @@ impl Watcher {
                 continue;
             }
             if self.catching_up {
+                // A long replay stops at shutdown too, not only a live watch.
+                if self.shutdown_token.is_cancelled() {
+                    return self.end_shutting_down();
+                }
                 match self
                     .store
                     .events_after(self.article.clone(), self.last_sent, CATCH_UP_BATCH)
@@ -336,6 +342,48 @@ mod tests {
             article_cursors,
             (1..=total as u64).step_by(2).collect::<Vec<_>>()
         );
+        store.shutdown().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_watcher_replaying_storage_stops_at_shutdown_with_its_last_cursor() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let feed = Feed::new(FeedConfig::default());
+        let store = Store::open(StoreConfig::new(dir.path()), feed.clone())?;
+        let total = 3 * CATCH_UP_BATCH;
+        let mut submits = tokio::task::JoinSet::new();
+        for i in 0..total {
+            let (new, verdict) = approved("a", i)?;
+            let store = store.clone();
+            submits.spawn(async move { store.submit(new, verdict).await.map(|_| ()) });
+        }
+        while let Some(submitted) = submits.join_next().await {
+            submitted??;
+        }
+        let mut replay = feed.watch(store.clone(), None, Some(Cursor::BEGINNING))?;
+        let first = next_event(&mut replay).await?;
+        feed.close();
+        let mut last = first.cursor;
+        let ended_with = loop {
+            match replay
+                .next()
+                .await
+                .ok_or("the stream ended without a status")?
+            {
+                Ok(event) => last = event.cursor,
+                Err(err) => break err,
+            }
+        };
+        assert!(
+            last.get() < total as u64,
+            "the replay ran to the end ({last}) after shutdown"
+        );
+        match ended_with {
+            WatchError::ShuttingDown { last_sent } => assert_eq!(last_sent, last),
+            other => return Err(format!("ended with {other}").into()),
+        }
+        assert!(replay.next().await.is_none());
         store.shutdown().await;
         Ok(())
     }
