@@ -126,14 +126,17 @@ struct ListArgs {
 
 type Client = CommentServiceClient<Channel>;
 
-async fn connect(target: SocketAddr) -> Client {
-    let channel = Endpoint::from_shared(format!("http://{target}"))
+async fn channel(target: SocketAddr) -> Channel {
+    Endpoint::from_shared(format!("http://{target}"))
         .expect("a valid address")
         .tcp_nodelay(true)
         .connect()
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to {target}: {e}"));
-    CommentServiceClient::new(channel).max_decoding_message_size(16 << 20)
+        .unwrap_or_else(|e| panic!("cannot connect to {target}: {e}"))
+}
+
+async fn connect(target: SocketAddr) -> Client {
+    CommentServiceClient::new(channel(target).await).max_decoding_message_size(16 << 20)
 }
 
 /// The part of a `WatchCommentsResponse` the load generator needs: decoding
@@ -153,13 +156,7 @@ struct CommentId {
 
 /// `WatchComments`, decoding each event as an [`EventId`].
 async fn watch_ids(target: SocketAddr, request: WatchCommentsRequest) -> tonic::Streaming<EventId> {
-    let channel = Endpoint::from_shared(format!("http://{target}"))
-        .expect("a valid address")
-        .tcp_nodelay(true)
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to {target}: {e}"));
-    let mut grpc = tonic::client::Grpc::new(channel);
+    let mut grpc = tonic::client::Grpc::new(channel(target).await);
     grpc.ready().await.expect("channel ready");
     let path = http::uri::PathAndQuery::from_static("/commentd.v1.CommentService/WatchComments");
     grpc.server_streaming(
