@@ -183,7 +183,9 @@ fn normalise_char(c: char, out: &mut NormText) -> Option<bool> {
 
 /// Letters drawn with ASCII symbols: `|/|` for и, `|\\|` for n, `}|{` for ж.
 /// Only drawings of three symbols or more, which ordinary text does not
-/// contain; read wherever they occur, so normalising is idempotent.
+/// contain. They are read in the normalised text, wherever they occur (also
+/// drawn with invisible characters between the strokes, or fullwidth
+/// ones), so normalising is idempotent.
 const ASCII_ART_LETTERS: &[(&str, char)] = &[
     ("|\\/|", 'm'),
     ("|/|", 'и'),
@@ -277,7 +279,7 @@ impl NormText {
         while at < bytes.len() {
             let byte = bytes[at];
             // Plain ASCII, the common case, needs no decoding.
-            if byte.is_ascii() && !matches!(byte, b'|' | b'}') {
+            if byte.is_ascii() {
                 let lower = byte.to_ascii_lowercase();
                 self.chars.push(NormChar {
                     at: self.text.len() as u32,
@@ -290,11 +292,6 @@ impl NormText {
                 at += 1;
                 continue;
             }
-            if let Some((letter, len)) = ascii_art_letter(body, at) {
-                self.push(letter, at, at + len, false);
-                at += len;
-                continue;
-            }
             let Some(c) = body[at..].chars().next() else {
                 break;
             };
@@ -305,6 +302,36 @@ impl NormText {
                 self.push_normalised(c, at, end);
             }
             at = end;
+        }
+        if self.text.bytes().any(|b| matches!(b, b'|' | b'}')) {
+            self.read_ascii_art();
+        }
+    }
+
+    /// Replaces the letters drawn with symbols by the letters, each spanning
+    /// the original bytes of its strokes.
+    fn read_ascii_art(&mut self) {
+        let text = std::mem::take(&mut self.text);
+        let chars = std::mem::take(&mut self.chars);
+        self.text.reserve(text.len());
+        self.chars.reserve(chars.len());
+        let mut i = 0;
+        while i < chars.len() {
+            let at = chars[i].at as usize;
+            // The strokes are ASCII: one byte and one character each.
+            if let Some((letter, strokes)) = ascii_art_letter(&text, at) {
+                let (start, end) = (chars[i].start, chars[i + strokes - 1].end);
+                self.push(letter, start as usize, end as usize, false);
+                i += strokes;
+                continue;
+            }
+            let c = text[at..].chars().next().unwrap_or('\u{FFFD}');
+            self.chars.push(NormChar {
+                at: self.text.len() as u32,
+                ..chars[i]
+            });
+            self.text.push(c);
+            i += 1;
         }
     }
 

@@ -19,6 +19,9 @@ fn hostile_text() -> impl Strategy<Value = String> {
         1 => Just("\u{200B}".to_owned()),
         1 => Just("\u{0301}\u{0336}".to_owned()),
         1 => Just("ѕіοα𝐟ｆ|/|}|{".to_owned()),
+        // Strokes of letters drawn with symbols, fullwidth and ASCII, with
+        // invisible characters between them.
+        1 => "[|/\\\\_}{\\-｜／＼＿｛｝\u{200B}\u{00AD}]{1,6}",
         1 => Just("fuck сука xyй".to_owned()),
         1 => any::<String>(),
         1 => proptest::collection::vec(any::<char>(), 0..8).prop_map(|c| c.into_iter().collect()),

@@ -40,6 +40,9 @@ fn spans_cover_the_obfuscated_original() {
         ("s-h-i-t-t-y deal", "s-h-i-t-t-y"),
         ("f u c k you", "f u c k"),
         ("idi nahuy, drug", "nahuy"),
+        ("what the f|_|ck", "f|_|ck"),
+        ("what the f|\u{200B}_|ck", "f|\u{200B}_|ck"),
+        ("what the f｜＿｜ck", "f｜＿｜ck"),
     ];
     for (body, expected) in cases {
         assert_eq!(verdict(body).action, Action::Reject, "{body}");
