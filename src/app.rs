@@ -116,7 +116,10 @@ pub struct Application {
 impl Application {
     /// Loads the rules, opens the store and binds the listener.
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
-        let rules = load_rules(settings.rules.as_deref())?;
+        // The rules compile (about a third of a second for the built-in set)
+        // while sled opens and replays its log.
+        let rules_path = settings.rules.clone();
+        let rules = tokio::task::spawn_blocking(move || load_rules(rules_path.as_deref()));
         let feed = Feed::new(FeedConfig {
             max_watchers: settings.max_watchers,
             ..FeedConfig::default()
@@ -126,7 +129,22 @@ impl Application {
             faults: Arc::clone(&settings.faults),
             ..StoreConfig::new(&settings.data_dir)
         };
-        let store = Store::open(store_config, feed.clone())?;
+        let store = Store::open(store_config, feed.clone());
+        let rules = match rules.await {
+            Ok(rules) => rules,
+            Err(panicked) => std::panic::resume_unwind(panicked.into_panic()),
+        };
+        let (store, rules) = match (store, rules) {
+            (Ok(store), Ok(rules)) => (store, rules),
+            // A bad rule file is reported first, as the one thing to fix.
+            (store, Err(err)) => {
+                if let Ok(store) = store {
+                    store.shutdown().await;
+                }
+                return Err(err);
+            }
+            (Err(err), Ok(_)) => return Err(err.into()),
+        };
         let core =
             Arc::new(Comments::new(store.clone(), Arc::clone(&feed), Arc::new(rules)).await?);
         let listener =
