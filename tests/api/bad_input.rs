@@ -8,30 +8,7 @@ use commentd::proto::{
 use tonic::Code;
 use tonic_types::StatusExt;
 
-use crate::helpers::{Client, TestApp, spawn_app, submission};
-
-/// One request to any RPC.
-enum Call {
-    Submit(SubmitCommentRequest),
-    Get(GetCommentRequest),
-    List(ListCommentsRequest),
-    Check(CheckCommentRequest),
-    Watch(WatchCommentsRequest),
-    Queue(ListReviewQueueRequest),
-    Moderate(ModerateCommentRequest),
-}
-
-async fn call(client: &mut Client, call: Call) -> Result<(), tonic::Status> {
-    match call {
-        Call::Submit(r) => client.submit_comment(r).await.map(drop),
-        Call::Get(r) => client.get_comment(r).await.map(drop),
-        Call::List(r) => client.list_comments(r).await.map(drop),
-        Call::Check(r) => client.check_comment(r).await.map(drop),
-        Call::Watch(r) => client.watch_comments(r).await.map(drop),
-        Call::Queue(r) => client.list_review_queue(r).await.map(drop),
-        Call::Moderate(r) => client.moderate_comment(r).await.map(drop),
-    }
-}
+use crate::helpers::{Call, TestApp, call, spawn_app, submission};
 
 fn submit(edit: impl FnOnce(&mut SubmitCommentRequest)) -> Call {
     let mut request = submission("kremlin-usa-visas", "reader-1", "A perfectly fine comment.");

@@ -7,7 +7,7 @@ use commentd::proto::{
 };
 use tonic::Code;
 
-use crate::helpers::{Client, TestApp, spawn_app, submission};
+use crate::helpers::{Call, Client, TestApp, call, spawn_app, submission};
 
 /// A malformed string and what it is.
 struct Bad {
@@ -51,27 +51,11 @@ fn huge() -> String {
     "x".repeat(100_000)
 }
 
-enum Call {
-    Submit(SubmitCommentRequest),
-    Get(GetCommentRequest),
-    List(ListCommentsRequest),
-    Check(CheckCommentRequest),
-    Watch(WatchCommentsRequest),
-    Queue(ListReviewQueueRequest),
-    Moderate(ModerateCommentRequest),
-}
-
-async fn status_of(client: &mut Client, call: Call) -> Code {
-    let result = match call {
-        Call::Submit(r) => client.submit_comment(r).await.map(drop),
-        Call::Get(r) => client.get_comment(r).await.map(drop),
-        Call::List(r) => client.list_comments(r).await.map(drop),
-        Call::Check(r) => client.check_comment(r).await.map(drop),
-        Call::Watch(r) => client.watch_comments(r).await.map(drop),
-        Call::Queue(r) => client.list_review_queue(r).await.map(drop),
-        Call::Moderate(r) => client.moderate_comment(r).await.map(drop),
-    };
-    result.err().map_or(Code::Ok, |s| s.code())
+async fn status_of(client: &mut Client, request: Call) -> Code {
+    call(client, request)
+        .await
+        .err()
+        .map_or(Code::Ok, |s| s.code())
 }
 
 fn submit() -> SubmitCommentRequest {
