@@ -406,7 +406,7 @@ impl Store {
                 .into_iter()
                 .map(|status| keys::article_status_prefix(&article, status))
                 .collect();
-            s.page_merged(&s.trees.article_status, &prefixes, after, limit)
+            s.page(&s.trees.article_status, &prefixes, after, limit)
         })
         .await
     }
@@ -417,7 +417,7 @@ impl Store {
         after: Option<CommentId>,
         limit: usize,
     ) -> Result<Page, StoreError> {
-        self.read(move |s| s.page(&s.trees.review_queue, &[], after, limit))
+        self.read(move |s| s.page(&s.trees.review_queue, &[Vec::new()], after, limit))
             .await
     }
 
@@ -462,19 +462,16 @@ impl Shared {
     }
 
     /// A page of the comments whose ids end the keys under any of
-    /// `prefixes`, in id order: each prefix's range is read for one page at
+    /// `prefixes` (one empty prefix: the whole tree), in id order: each prefix's range is read for one page at
     /// most, then merged, so a page costs the same however many comments
     /// there are.
-    fn page_merged(
+    fn page(
         &self,
         tree: &sled::Tree,
         prefixes: &[Vec<u8>],
         after: Option<CommentId>,
         limit: usize,
     ) -> Result<Page, StoreError> {
-        if let [prefix] = prefixes {
-            return self.page(tree, prefix, after, limit);
-        }
         let durable = self.durable_comment();
         let mut ids = Vec::with_capacity(prefixes.len() * (limit + 1));
         for prefix in prefixes {
@@ -510,53 +507,6 @@ impl Shared {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let next_after = if more {
-            comments.last().map(|c| c.id)
-        } else {
-            None
-        };
-        Ok(Page {
-            comments,
-            next_after,
-        })
-    }
-
-    /// A page of comments whose ids end the keys under `prefix`.
-    fn page(
-        &self,
-        tree: &sled::Tree,
-        prefix: &[u8],
-        after: Option<CommentId>,
-        limit: usize,
-    ) -> Result<Page, StoreError> {
-        let durable = self.durable_comment();
-        let mut start = prefix.to_vec();
-        start.extend_from_slice(
-            &after
-                .map_or(0, |id| id.get().saturating_add(1))
-                .to_be_bytes(),
-        );
-        let mut comments = Vec::with_capacity(limit.min(1024));
-        let mut more = false;
-        for entry in tree.range(start..) {
-            let (key, _) = entry?;
-            if !key.starts_with(prefix) {
-                break;
-            }
-            let id = keys::trailing_u64(&key)
-                .ok_or_else(|| Corrupt(format!("bad index key {key:?}")))?;
-            if id > durable {
-                break;
-            }
-            if comments.len() == limit {
-                more = true;
-                break;
-            }
-            let comment = self
-                .load(CommentId::new(id))?
-                .ok_or_else(|| Corrupt(format!("index entry for missing comment {id:016x}")))?;
-            comments.push(comment);
-        }
         let next_after = if more {
             comments.last().map(|c| c.id)
         } else {
