@@ -477,16 +477,17 @@ async fn list(args: ListArgs) {
     let mut client = connect(args.target).await;
     let mut report = Vec::new();
     for article in &args.articles {
+        let request = |page_token: &str| ListCommentsRequest {
+            article_id: article.clone(),
+            status: 0,
+            page_size: args.page_size,
+            page_token: page_token.to_owned(),
+        };
         // A deep page: follow up to `deep_pages` tokens (or to the last page).
         let mut token = String::new();
         for _ in 0..args.deep_pages {
             let page = client
-                .list_comments(ListCommentsRequest {
-                    article_id: article.clone(),
-                    status: 0,
-                    page_size: args.page_size,
-                    page_token: token.clone(),
-                })
+                .list_comments(request(&token))
                 .await
                 .expect("list")
                 .into_inner();
@@ -501,12 +502,7 @@ async fn list(args: ListArgs) {
             for _ in 0..args.iterations {
                 let started = Instant::now();
                 let page = client
-                    .list_comments(ListCommentsRequest {
-                        article_id: article.clone(),
-                        status: 0,
-                        page_size: args.page_size,
-                        page_token: token.clone(),
-                    })
+                    .list_comments(request(&token))
                     .await
                     .expect("list")
                     .into_inner();
