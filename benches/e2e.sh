@@ -92,27 +92,30 @@ scenario_submit() {
   done
 }
 
+# The fan-out load: one article, 100 comments/s for 20 s (after the warm-up).
+# Leaves the server CPU seconds it used in $load_cpu.
+fanout_load() { # label json [more loadgen args]
+  local label=$1 json=$2 cpu0
+  shift 2
+  cpu0=$(cpu_seconds)
+  run_load "$label" "$json" --articles 1 --rate 100 --submitters 4 --duration-secs 20 "$@"
+  load_cpu=$(python3 -c "print($(cpu_seconds) - $cpu0)")
+}
+
 scenario_fanout() {
   echo "== fan-out: 1,000 watchers of one article, 100 comments/s"
   for stalled in 0 100; do
     start_bare
-    local cpu0 cpu1
-    cpu0=$(cpu_seconds)
-    run_load "bare broadcast s=$stalled" "$out/fanout-bare-$stalled.json" \
-      --subscribers 1000 --stalled "$stalled" --articles 1 --rate 100 --submitters 4 --duration-secs 20
-    cpu1=$(cpu_seconds)
-    local bare_cpu bare_rss
-    bare_cpu=$(python3 -c "print($cpu1 - $cpu0)")
+    fanout_load "bare broadcast s=$stalled" "$out/fanout-bare-$stalled.json" \
+      --subscribers 1000 --stalled "$stalled"
+    local bare_cpu=$load_cpu bare_rss
     bare_rss=$(peak_rss_mb)
     stop_server
     rm -rf "$out/data-fanout"
     start_commentd "$out/data-fanout"
-    cpu0=$(cpu_seconds)
-    run_load "commentd s=$stalled" "$out/fanout-commentd-$stalled.json" \
-      --subscribers 1000 --stalled "$stalled" --articles 1 --rate 100 --submitters 4 --duration-secs 20
-    cpu1=$(cpu_seconds)
-    local c_cpu c_rss
-    c_cpu=$(python3 -c "print($cpu1 - $cpu0)")
+    fanout_load "commentd s=$stalled" "$out/fanout-commentd-$stalled.json" \
+      --subscribers 1000 --stalled "$stalled"
+    local c_cpu=$load_cpu c_rss
     c_rss=$(peak_rss_mb)
     stop_server
     local ce be cexp p99
@@ -174,12 +177,9 @@ scenario_growth() {
   for subscribers in 10 100 1000; do
     rm -rf "$out/data-growth"
     start_commentd "$out/data-growth"
-    local cpu0 cpu1
-    cpu0=$(cpu_seconds)
-    run_load "fan-out $subscribers" "$out/growth-fanout-$subscribers.json" \
-      --subscribers "$subscribers" --articles 1 --rate 100 --submitters 4 --duration-secs 20 >/dev/null
-    cpu1=$(cpu_seconds)
-    echo "   fan-out to $subscribers watchers at 100 comments/s: server CPU $(python3 -c "print(f'{($cpu1 - $cpu0) / 23.5 * 100:.1f}')")% of a core," \
+    fanout_load "fan-out $subscribers" "$out/growth-fanout-$subscribers.json" \
+      --subscribers "$subscribers" >/dev/null
+    echo "   fan-out to $subscribers watchers at 100 comments/s: server CPU $(python3 -c "print(f'{$load_cpu / 23.5 * 100:.1f}')")% of a core," \
       "p99 delay $(ratio "$(field "$out/growth-fanout-$subscribers.json" "['delivery_delay']['p99_us']")" 1000) ms"
     stop_server
   done
