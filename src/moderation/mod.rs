@@ -228,6 +228,10 @@ impl RegexPrefilter {
                 rules
             })
             .collect();
+        if literals.is_empty() {
+            // An automaton without patterns would still scan every byte.
+            return prefilter;
+        }
         prefilter.literals = aho_corasick::AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .build(literals.iter().map(|(literal, _)| literal))
@@ -304,6 +308,8 @@ pub struct Work {
     pub normalized_chars: u64,
     /// Symbols in the streams the automaton searched.
     pub stream_symbols: u64,
+    /// Words looked at while segmenting the text.
+    pub words_examined: u64,
     /// Automaton matches and exception checks examined.
     pub matches_examined: u64,
 }
@@ -419,6 +425,7 @@ impl RuleSet {
         let mut work = Work {
             normalized_chars: norm.chars.len() as u64,
             stream_symbols: streams.all().map(|s| s.hay.len() as u64).sum(),
+            words_examined: streams.gluing_steps,
             matches_examined: 0,
         };
 

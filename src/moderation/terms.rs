@@ -399,7 +399,7 @@ impl Automaton {
         Automaton { ac, patterns }
     }
 
-    fn find(&self, stream: &Stream, words: &[(u32, u32)], work: &mut u64, hits: &mut Vec<Hit>) {
+    fn find(&self, stream: &Stream, words: &mut WordExtents, work: &mut u64, hits: &mut Vec<Hit>) {
         let Some(ac) = &self.ac else { return };
         for m in ac.find_overlapping_iter(&stream.hay) {
             *work += 1;
@@ -421,7 +421,10 @@ impl Automaton {
 
             // Highlight the whole word (up to whitespace) a stem or fragment
             // was found in: `m-o-t-h-e-r-f-u-c-k-e-r`, not just `f-u-c-k`.
-            let (first, last) = (words[start].0 as usize, words[end - 1].1 as usize);
+            let (first, last) = (
+                words.of(stream, start).0 as usize,
+                words.of(stream, end - 1).1 as usize,
+            );
             // A capitalised word in mid-sentence that merely contains a term
             // (Dikshit, Slutsk, Хуйтэн) is a proper name; so is a capitalised
             // transliteration (James Gandon, Huy).
@@ -441,7 +444,29 @@ impl Automaton {
     }
 }
 
-/// For each symbol, the first and last symbol of its word (words end at gaps).
+/// For each symbol of a stream, the first and last symbol of its word (words
+/// end at gaps). Computed at the first verified match only: most texts have
+/// none.
+#[derive(Debug, Default)]
+struct WordExtents {
+    extents: Vec<(u32, u32)>,
+    ready: bool,
+}
+
+impl WordExtents {
+    fn forget(&mut self) {
+        self.ready = false;
+    }
+
+    fn of(&mut self, stream: &Stream, i: usize) -> (u32, u32) {
+        if !self.ready {
+            word_extents(stream, &mut self.extents);
+            self.ready = true;
+        }
+        self.extents[i]
+    }
+}
+
 fn word_extents(stream: &Stream, extents: &mut Vec<(u32, u32)>) {
     extents.clear();
     extents.resize(stream.hay.len(), (0, 0));
@@ -543,13 +568,13 @@ impl Matcher {
     pub fn find(&self, norm: &NormText, streams: &Streams, work: &mut u64) -> Vec<TermHit> {
         let mut found = Vec::new();
         let mut hits = Vec::new();
-        let mut words = Vec::new();
+        let mut words = WordExtents::default();
         for stream in streams.all() {
             hits.clear();
-            word_extents(stream, &mut words);
-            self.plain.find(stream, &words, work, &mut hits);
+            words.forget();
+            self.plain.find(stream, &mut words, work, &mut hits);
             if stream.contains_mask() {
-                self.masked.find(stream, &words, work, &mut hits);
+                self.masked.find(stream, &mut words, work, &mut hits);
             }
             // Short transliterations are words or names of other languages
             // often enough (Hui Ka Yan, Indonesian `suka`) that outside

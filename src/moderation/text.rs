@@ -277,33 +277,35 @@ impl NormText {
         let table = CharInfo::table();
         let mut at = 0;
         while at < bytes.len() {
-            let byte = bytes[at];
-            // Plain ASCII, the common case, needs no decoding.
-            if byte.is_ascii() {
-                let lower = byte.to_ascii_lowercase();
-                self.chars.push(NormChar {
-                    at: self.text.len() as u32,
-                    start: at as u32,
-                    end: at as u32 + 1,
-                    upper: byte.is_ascii_uppercase(),
-                    info: table[usize::from(lower)],
-                });
-                self.text.push(char::from(lower));
-                at += 1;
+            // Plain ASCII, the common case, needs no decoding: a whole run
+            // of it is copied and classified at once.
+            let ascii = bytes[at..].iter().take_while(|b| b.is_ascii()).count();
+            if ascii > 0 {
+                let base = self.text.len();
+                self.text.push_str(&body[at..at + ascii]);
+                self.text[base..].make_ascii_lowercase();
+                let text = &self.text.as_bytes()[base..];
+                self.chars
+                    .extend(bytes[at..at + ascii].iter().zip(text).enumerate().map(
+                        |(k, (&byte, &lower))| NormChar {
+                            at: (base + k) as u32,
+                            start: (at + k) as u32,
+                            end: (at + k) as u32 + 1,
+                            upper: byte.is_ascii_uppercase(),
+                            info: table[usize::from(lower)],
+                        },
+                    ));
+                at += ascii;
                 continue;
             }
             let Some(c) = body[at..].chars().next() else {
                 break;
             };
             let end = at + c.len_utf8();
-            if c.is_ascii() {
-                self.push(c, at, end, false);
-            } else {
-                self.push_normalised(c, at, end);
-            }
+            self.push_normalised(c, at, end);
             at = end;
         }
-        if self.text.bytes().any(|b| matches!(b, b'|' | b'}')) {
+        if memchr::memchr2(b'|', b'}', self.text.as_bytes()).is_some() {
             self.read_ascii_art();
         }
     }
@@ -693,6 +695,8 @@ pub(crate) struct Streams {
     spare: Stream,
     /// Some word has a Cyrillic letter.
     cyrillic: bool,
+    /// Words looked at while gluing single letters.
+    pub gluing_steps: u64,
 }
 
 impl Streams {
@@ -714,7 +718,7 @@ impl Streams {
         self.core.resize(chars.len(), false);
         self.words.clear();
         segment_words(chars, &mut self.core, &mut self.words);
-        glue_single_letters(&mut self.words);
+        self.gluing_steps = glue_single_letters(&mut self.words);
         self.cyrillic = self.words.iter().any(Word::any_cyrillic);
 
         for word in &self.words {
@@ -992,39 +996,48 @@ const TRANSLITERATED_RUSSIAN_WORDS: &[&str] = &[
 
 /// Glues runs of three or more one-symbol words (`f u c k`, `с у к а`) into
 /// one word. Words without symbols (a lone `-`) may sit between them.
-fn glue_single_letters(words: &mut Vec<Word>) {
-    let mut glued = Vec::with_capacity(words.len());
+/// Returns the number of words it looked at, so that tests can bound it.
+fn glue_single_letters(words: &mut Vec<Word>) -> u64 {
+    // Compacts in place: the glued words never outnumber the words read.
+    let mut looked_at = 0;
+    let mut kept = 0;
     let mut i = 0;
     while i < words.len() {
-        if words[i].cores != 1 {
-            glued.push(words[i]);
-            i += 1;
-            continue;
-        }
-        let mut singles = 0;
-        let mut last_single = i;
-        let mut j = i;
-        while j < words.len() && words[j].cores <= 1 {
-            if words[j].cores == 1 {
-                singles += 1;
-                last_single = j;
+        let mut word = words[i];
+        let mut next = i + 1;
+        if word.cores == 1 {
+            let mut singles = 0;
+            let mut last_single = i;
+            let mut j = i;
+            while j < words.len() && words[j].cores <= 1 {
+                looked_at += 1;
+                if words[j].cores == 1 {
+                    singles += 1;
+                    last_single = j;
+                }
+                j += 1;
             }
-            j += 1;
-        }
-        let letters: usize = words[i..=last_single].iter().map(|w| w.letters).sum();
-        if singles >= 3 && letters >= 2 {
-            let mut merged = words[i];
-            for w in &words[i + 1..=last_single] {
-                merged.absorb(w);
+            let letters: usize = words[i..=last_single].iter().map(|w| w.letters).sum();
+            if singles >= 3 && letters >= 2 {
+                for w in &words[i + 1..=last_single] {
+                    word.absorb(w);
+                }
+                next = last_single + 1;
+            } else {
+                // A later start in the same run has no more singles or
+                // letters: none of it glues. Skipping it keeps this linear.
+                words.copy_within(i..j, kept);
+                kept += j - i;
+                i = j;
+                continue;
             }
-            glued.push(merged);
-            i = last_single + 1;
-        } else {
-            glued.push(words[i]);
-            i += 1;
         }
+        words[kept] = word;
+        kept += 1;
+        i = next;
     }
-    *words = glued;
+    words.truncate(kept);
+    looked_at + words.len() as u64
 }
 
 fn render_word(norm: &NormText, core: &[bool], word: &Word, render: Render, out: &mut Stream) {

@@ -15,6 +15,7 @@ fn assert_linear(name: &str, body: &str) {
     let bytes = body.len() as u64;
     assert!(w.normalized_chars <= 4 * bytes, "{name}: {w:?}");
     assert!(w.stream_symbols <= 2 * bytes + 2, "{name}: {w:?}");
+    assert!(w.words_examined <= 2 * bytes + 2, "{name}: {w:?}");
     assert!(
         w.matches_examined <= 16 * bytes + 64,
         "{name}: {w:?} for {bytes} bytes"
@@ -45,6 +46,10 @@ fn deep_separator_runs() {
     );
     assert_linear("spaced letters", &"f u c k ".repeat(50_000));
     assert_linear("masks", &"f*".repeat(100_000));
+    // One-symbol words that never glue into a word: digits, a lone letter
+    // between them.
+    assert_linear("spaced digits", &"1 2 3 ".repeat(50_000));
+    assert_linear("spaced digits and a letter", &"1 - a 2 ".repeat(25_000));
 }
 
 #[test]
