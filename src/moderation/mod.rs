@@ -279,6 +279,10 @@ impl RegexPrefilter {
     }
 }
 
+/// Anchored searches at more starts than this could read the text this many
+/// times over: the regex then searches the text once instead.
+const MAX_ANCHORED_STARTS: usize = 16;
+
 /// Where a candidate regex's matches can start.
 #[derive(Debug)]
 enum Starts {
@@ -310,6 +314,8 @@ pub struct Work {
     pub stream_symbols: u64,
     /// Words looked at while segmenting the text.
     pub words_examined: u64,
+    /// Regex searches started (each reads at most the rest of the text).
+    pub regex_searches: u64,
     /// Automaton matches and exception checks examined.
     pub matches_examined: u64,
 }
@@ -426,12 +432,13 @@ impl RuleSet {
             normalized_chars: norm.chars.len() as u64,
             stream_symbols: streams.all().map(|s| s.hay.len() as u64).sum(),
             words_examined: streams.gluing_steps,
+            regex_searches: 0,
             matches_examined: 0,
         };
 
         let mut findings: Vec<Option<Finding>> = (0..self.rules.len()).map(|_| None).collect();
         self.find_terms(norm, streams, &mut work.matches_examined, &mut findings);
-        self.find_regexes(body, norm, &mut findings);
+        self.find_regexes(body, norm, &mut work.regex_searches, &mut findings);
 
         let links = if self.needs_links {
             find_links(norm)
@@ -530,7 +537,13 @@ impl RuleSet {
     /// occur (see [`RegexPrefilter`]). Each regex is then searched on its
     /// own; a multi-pattern regex set would fall back to a slow engine on
     /// non-ASCII text.
-    fn find_regexes(&self, body: &str, norm: &NormText, findings: &mut [Option<Finding>]) {
+    fn find_regexes(
+        &self,
+        body: &str,
+        norm: &NormText,
+        searches: &mut u64,
+        findings: &mut [Option<Finding>],
+    ) {
         let candidates = self
             .normalized_regexes
             .candidates(&norm.text)
@@ -551,12 +564,7 @@ impl RuleSet {
                 RegexTarget::Original => body,
             };
             let found: Vec<std::ops::Range<usize>> = match starts {
-                Starts::Anywhere => regex
-                    .find_iter(text)
-                    .filter(|m| !m.is_empty())
-                    .map(|m| m.range())
-                    .collect(),
-                Starts::At(positions) => {
+                Starts::At(positions) if positions.len() <= MAX_ANCHORED_STARTS => {
                     // Anchored searches at each start, skipping starts inside
                     // a match already found, as `find_iter` would.
                     let mut found = Vec::new();
@@ -565,6 +573,7 @@ impl RuleSet {
                         if position < free_from {
                             continue;
                         }
+                        *searches += 1;
                         let input = regex_automata::Input::new(text)
                             .range(position..)
                             .anchored(regex_automata::Anchored::Yes);
@@ -574,6 +583,16 @@ impl RuleSet {
                         }
                     }
                     found
+                }
+                // An anchored search may read to the end of the text: past a
+                // few starts, one unanchored search keeps the work linear.
+                Starts::At(_) | Starts::Anywhere => {
+                    *searches += 1;
+                    regex
+                        .find_iter(text)
+                        .filter(|m| !m.is_empty())
+                        .map(|m| m.range())
+                        .collect()
                 }
             };
             if found.is_empty() {

@@ -70,3 +70,31 @@ fn work_grows_linearly_with_input() {
         "100x the input did {ratio:.1}x the work"
     );
 }
+
+#[test]
+fn a_regex_is_searched_a_bounded_number_of_times_however_often_its_prefix_occurs() {
+    let rules = RuleSet::from_toml(
+        "name = \"t\"\n[[rule]]\nid = \"buy-now\"\ncategory = \"spam\"\naction = \"review\"\nregex = '\\bbuy\\b.*\\bnow\\b'\n",
+        "t.toml",
+    )
+    .expect("valid rules");
+    let moderate = |body: &str| rules.moderate_counting(body, &Context::default());
+
+    // Each `buy` is a place the regex could start; searching from each would
+    // read the rest of the text each time.
+    let (verdict, work) = moderate(&"buy ".repeat(2_000));
+    assert!(verdict.matches.is_empty(), "{verdict:?}");
+    assert!(work.regex_searches <= 17, "{work:?}");
+
+    let body = format!("{}now", "buy ".repeat(2_000));
+    let (verdict, work) = moderate(&body);
+    assert_eq!(verdict.matches.len(), 1, "{verdict:?}");
+    assert_eq!(verdict.matches[0].spans[0].start, 0);
+    assert_eq!(verdict.matches[0].spans[0].end as usize, body.len());
+    assert!(work.regex_searches <= 17, "{work:?}");
+
+    // With few starts, each is searched on its own.
+    let (verdict, work) = moderate("we buy it now, buy later");
+    assert_eq!(verdict.matches.len(), 1, "{verdict:?}");
+    assert_eq!(work.regex_searches, 2, "{work:?}");
+}
