@@ -51,6 +51,17 @@ stop_server() {
   server_pid=
 }
 
+kill_server() {
+  kill -KILL "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
+
+# Milliseconds between two `date +%s.%N` readings.
+millis() {
+  python3 -c "print(f'{($2 - $1) * 1000:.0f}')"
+}
+
 # CPU seconds the server has used so far.
 cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$server_pid/stat"
@@ -132,20 +143,24 @@ scenario_fanout() {
 
 scenario_storage() {
   echo "== storage: 1,000,000 comments over 10,000 articles"
-  local data=$out/data-million
-  if [ ! -d "$data" ]; then
-    start_commentd "$data"
+  # Filled once, then copied afresh for each pass, so that every pass sees
+  # exactly the fill (the submits of earlier passes would grow it).
+  local pristine=$out/data-million-pristine data=$out/data-million
+  if [ ! -d "$pristine" ]; then
+    rm -rf "$pristine.partial"
+    start_commentd "$pristine.partial"
     load fill --target "$addr" --comments 1000000 --articles 10000 --big 100000 --small 100 | tee "$out/fill.json"
     stop_server
+    mv "$pristine.partial" "$pristine"
   fi
-  # The first start after the fill replays sled's log (sled 0.34 rewrites
-  # its page-table snapshot only when it opens); the later ones do not.
-  for cache in 64 16 64; do
-    local t0 t1
+  local t0 t1
+  for cache in 64 16; do
+    rm -rf "$data"
+    cp -a "$pristine" "$data"
     t0=$(date +%s.%N)
     start_commentd "$data" --cache-mb "$cache"
     t1=$(date +%s.%N)
-    echo "   cache ${cache} MiB: restart to serving $(python3 -c "print(f'{($t1 - $t0) * 1000:.0f}')") ms (target < 1000); RSS $(rss_mb) MiB"
+    echo "   cache ${cache} MiB: start to serving $(millis "$t0" "$t1") ms (target < 1000); RSS $(rss_mb) MiB"
     load list --target "$addr" --article small --article big --iterations 2000 > "$out/list-$cache.json"
     python3 - "$out/list-$cache.json" <<'EOF'
 import json, sys
@@ -154,10 +169,33 @@ for page in ("first", "deep"):
     small, big = rows[("small", page)], rows[("big", page)]
     print(f"   {page} page of 50: p50 small {small['p50_us']} us, big {big['p50_us']} us, big/small {big['p50_us'] / small['p50_us']:.2f} (target <= 1.5)")
 EOF
+    echo "   cache ${cache} MiB: RSS $(rss_mb) MiB after listing"
     run_load "commentd 1M stored, cache ${cache}MiB" "$out/storage-submit-$cache.json" --submitters 64 --duration-secs 5 --warmup-secs 2 >/dev/null
-    echo "   cache ${cache} MiB: RSS $(rss_mb) MiB after listing and 5 s of submits, peak $(peak_rss_mb) MiB (target < 256 at the default 64)"
+    echo "   cache ${cache} MiB: RSS $(rss_mb) MiB after listing and 5 s of submits, peak $(peak_rss_mb) MiB (target < 256)"
+    # A clean stop has sled write its snapshot; the start after it reads
+    # the snapshot instead of replaying the log.
+    t0=$(date +%s.%N)
     stop_server
+    t1=$(date +%s.%N)
+    echo "   cache ${cache} MiB: clean stop (with checkpoint) $(millis "$t0" "$t1") ms"
+    t0=$(date +%s.%N)
+    start_commentd "$data" --cache-mb "$cache"
+    t1=$(date +%s.%N)
+    echo "   cache ${cache} MiB: restart after the clean stop $(millis "$t0" "$t1") ms (target < 1000); RSS $(rss_mb) MiB"
+    kill_server
   done
+  # After a crash nothing was checkpointed: the start replays what was
+  # written since the last start.
+  rm -rf "$data"
+  cp -a "$pristine" "$data"
+  start_commentd "$data"
+  run_load "commentd 1M stored, then killed" "$out/storage-crash.json" --submitters 64 --duration-secs 5 --warmup-secs 2 >/dev/null
+  kill_server
+  t0=$(date +%s.%N)
+  start_commentd "$data"
+  t1=$(date +%s.%N)
+  echo "   restart after SIGKILL that followed 5 s of submits: $(millis "$t0" "$t1") ms (log replay)"
+  stop_server
 }
 
 scenario_growth() {

@@ -271,7 +271,21 @@ impl Application {
             }
         };
         health_task.abort();
+        // The health task holds a store handle until it has really ended.
+        let _ = health_task.await;
         store.shutdown().await;
+        let started = std::time::Instant::now();
+        match store.close_with_checkpoint().await {
+            Ok(true) => {
+                tracing::info!(took = ?started.elapsed(), "checkpoint written: the next start replays no log")
+            }
+            Ok(false) => tracing::warn!(
+                "requests still hold the store: no checkpoint; the next start replays the log"
+            ),
+            Err(err) => {
+                tracing::warn!(error = %err, "checkpoint failed; the next start replays the log")
+            }
+        }
         tracing::info!("commentd stopped");
         result
     }

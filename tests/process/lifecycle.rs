@@ -74,6 +74,9 @@ async fn sigterm_under_load_keeps_every_acknowledged_comment_and_ends_streams() 
     );
     assert!(took < Duration::from_secs(15), "shutdown took {took:?}");
     assert!(server.logged("commentd stopped"));
+    // A clean stop leaves sled a fresh snapshot: the next start reads it
+    // instead of replaying the log.
+    assert!(server.logged("checkpoint written"));
     drop(server);
 
     for watcher in watchers {
