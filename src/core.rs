@@ -39,6 +39,13 @@ struct RecentTimes {
 /// Most comment times kept per author.
 const MAX_TIMES_PER_AUTHOR: usize = 256;
 
+/// Most comments whose authors and times are read back at start-up. Reading
+/// the whole window after a burst (60 s at 8,000 comments/s is 480,000
+/// comments) would take seconds; past this many, only authors who posted
+/// more than this many comments ago within the window lose the history of
+/// those comments, once, at a restart.
+const MAX_RECOVERED_ACTIVITY: usize = 20_000;
+
 /// The map is never swept below this many authors.
 const MIN_SWEEP_AT: usize = 100_000;
 
@@ -108,7 +115,10 @@ impl Comments {
         let horizon = comments.activity_horizon();
         if !horizon.is_zero() {
             let since = Timestamp::now().saturating_sub(horizon);
-            let mut recent = comments.store.recent_activity(since).await?;
+            let mut recent = comments
+                .store
+                .recent_activity(since, MAX_RECOVERED_ACTIVITY)
+                .await?;
             recent.reverse();
             for (author, at) in recent {
                 comments.activity.record(&author, at, horizon);

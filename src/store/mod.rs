@@ -461,13 +461,14 @@ impl Store {
             .await
     }
 
-    /// Authors and creation times of the comments created at or after
-    /// `since`, newest first.
+    /// Authors and creation times of the newest comments created at or
+    /// after `since`, newest first: at most `limit` of them.
     pub async fn recent_activity(
         &self,
         since: Timestamp,
+        limit: usize,
     ) -> Result<Vec<(AuthorId, Timestamp)>, StoreError> {
-        self.read(move |s| s.recent_activity(since)).await
+        self.read(move |s| s.recent_activity(since, limit)).await
     }
 }
 
@@ -604,15 +605,19 @@ impl Shared {
         Ok(events)
     }
 
-    fn recent_activity(&self, since: Timestamp) -> Result<Vec<(AuthorId, Timestamp)>, StoreError> {
+    fn recent_activity(
+        &self,
+        since: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(AuthorId, Timestamp)>, StoreError> {
         let mut activity = Vec::new();
-        for entry in self.trees.comments.iter().rev() {
+        for entry in self.trees.comments.iter().rev().take(limit) {
             let (_, value) = entry?;
-            let comment = decode_comment(&value)?;
-            if comment.created_at < since {
+            let (author, created_at) = record::decode_activity(&value)?;
+            if created_at < since {
                 break;
             }
-            activity.push((comment.author_id, comment.created_at));
+            activity.push((author, created_at));
         }
         Ok(activity)
     }

@@ -240,6 +240,23 @@ pub fn decode_comment(bytes: &[u8]) -> Result<Comment, Corrupt> {
         .into_comment()
 }
 
+/// The author and creation time of a stored comment: the two fields of
+/// [`CommentRecord`] that per-author rules need, decoded without the rest.
+#[derive(Clone, PartialEq, Message)]
+struct ActivityRecord {
+    #[prost(string, tag = "4")]
+    author_id: String,
+    #[prost(uint64, tag = "7")]
+    created_micros: u64,
+}
+
+pub fn decode_activity(bytes: &[u8]) -> Result<(AuthorId, Timestamp), Corrupt> {
+    let record = ActivityRecord::decode(bytes).map_err(|e| corrupt(e.to_string()))?;
+    let author =
+        AuthorId::parse(&record.author_id).map_err(|e| corrupt(format!("author_id: {e}")))?;
+    Ok((author, Timestamp::from_unix_micros(record.created_micros)))
+}
+
 pub fn encode_event(event: &CommentEvent) -> Vec<u8> {
     EventRecord {
         cursor: event.cursor.get(),

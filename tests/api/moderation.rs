@@ -170,6 +170,26 @@ async fn an_author_posting_too_fast_is_held() {
 }
 
 #[tokio::test]
+async fn an_authors_recent_comments_still_count_after_a_restart() {
+    let app = spawn_app().await;
+    for i in 0..5 {
+        let comment = app
+            .submit_as("kremlin-usa-visas", "prolific", &format!("Point {i}."))
+            .await;
+        assert_eq!(status_of(&comment), CommentStatus::Approved);
+    }
+    let app = app.restart().await;
+    let sixth = app
+        .submit_as("kremlin-usa-visas", "prolific", "One more point.")
+        .await;
+    assert_eq!(status_of(&sixth), CommentStatus::PendingReview);
+    let other = app
+        .submit_as("kremlin-usa-visas", "newcomer", "A first point.")
+        .await;
+    assert_eq!(status_of(&other), CommentStatus::Approved);
+}
+
+#[tokio::test]
 async fn reloading_swaps_the_rules_and_a_bad_file_keeps_the_old_ones() {
     let file = tempfile::NamedTempFile::new().unwrap();
     let write = |terms: &str| {
