@@ -376,17 +376,32 @@ fn masked_variants(pattern: &Pattern) -> Vec<Pattern> {
     variants
 }
 
+/// What to verify once the automaton reports a pattern. Kept small, with
+/// the run lengths of all patterns in one buffer: a rule set compiles to
+/// hundreds of thousands of patterns.
+#[derive(Debug, Clone, Copy)]
+struct Check {
+    /// Where the pattern's minimum run lengths start in [`Automaton::runs`];
+    /// one per symbol of the pattern.
+    runs_at: u32,
+    len: u32,
+    anchored_start: bool,
+    anchored_end: bool,
+    transliterated_word: bool,
+    owner: Owner,
+}
+
 #[derive(Debug)]
 struct Automaton {
     ac: Option<AhoCorasick>,
-    patterns: Vec<Pattern>,
+    checks: Vec<Check>,
+    /// Minimum run length of each symbol of each pattern. A term asking for
+    /// a letter more than 255 times in a row asks for 255.
+    runs: Vec<u8>,
 }
 
 impl Automaton {
     fn new(patterns: Vec<Pattern>, kind: Option<AhoCorasickKind>) -> Self {
-        if patterns.is_empty() {
-            return Automaton { ac: None, patterns };
-        }
         let build = |kind| {
             AhoCorasickBuilder::new()
                 .match_kind(MatchKind::Standard)
@@ -395,15 +410,36 @@ impl Automaton {
         };
         // A DFA is fastest but can outgrow its limits on huge rule sets; the
         // builder's own choice always succeeds for valid patterns.
-        let ac = build(kind).or_else(|_| build(None)).ok();
-        Automaton { ac, patterns }
+        let ac = if patterns.is_empty() {
+            None
+        } else {
+            build(kind).or_else(|_| build(None)).ok()
+        };
+        let mut runs = Vec::with_capacity(patterns.iter().map(|p| p.runs.len()).sum());
+        let checks = patterns
+            .iter()
+            .map(|p| {
+                let runs_at = runs.len() as u32;
+                runs.extend(p.runs.iter().map(|&r| u8::try_from(r).unwrap_or(u8::MAX)));
+                Check {
+                    runs_at,
+                    len: p.runs.len() as u32,
+                    anchored_start: p.anchored_start,
+                    anchored_end: p.anchored_end,
+                    transliterated_word: p.transliterated_word,
+                    owner: p.owner,
+                }
+            })
+            .collect();
+        Automaton { ac, checks, runs }
     }
 
     fn find(&self, stream: &Stream, words: &mut WordExtents, work: &mut u64, hits: &mut Vec<Hit>) {
         let Some(ac) = &self.ac else { return };
         for m in ac.find_overlapping_iter(&stream.hay) {
             *work += 1;
-            let pattern = &self.patterns[m.pattern().as_usize()];
+            let pattern = &self.checks[m.pattern().as_usize()];
+            let runs = &self.runs[pattern.runs_at as usize..][..pattern.len as usize];
             let (start, end) = (m.start(), m.end());
             if pattern.anchored_start && !stream.word_starts_at(start) {
                 continue;
@@ -411,11 +447,7 @@ impl Automaton {
             if pattern.anchored_end && !stream.word_ends_after(end - 1) {
                 continue;
             }
-            if !runs_fit(
-                &stream.elems[start..end],
-                &pattern.runs,
-                pattern.anchored_end,
-            ) {
+            if !runs_fit(&stream.elems[start..end], runs, pattern.anchored_end) {
                 continue;
             }
 
@@ -521,9 +553,10 @@ impl ExceptionRanges {
 /// than the pattern's (stretched letters), except that the last letter of a
 /// whole-word pattern may not be doubled: `assess` is not `asses`, while
 /// `assesss` still is.
-fn runs_fit(elems: &[Elem], runs: &[u32], anchored_end: bool) -> bool {
+fn runs_fit(elems: &[Elem], runs: &[u8], anchored_end: bool) -> bool {
     let last = runs.len().saturating_sub(1);
     elems.iter().zip(runs).enumerate().all(|(i, (elem, &min))| {
+        let min = u32::from(min);
         if elem.run < min {
             return false;
         }
@@ -560,7 +593,7 @@ pub struct Matcher {
 
 impl Matcher {
     pub fn pattern_count(&self) -> usize {
-        self.plain.patterns.len() + self.masked.patterns.len()
+        self.plain.checks.len() + self.masked.checks.len()
     }
 
     /// Every term hit not cancelled by an exception, sorted and without
