@@ -154,7 +154,7 @@ scenario_storage() {
     mv "$pristine.partial" "$pristine"
   fi
   local t0 t1
-  for cache in 64 16; do
+  for cache in 32 64; do
     rm -rf "$data"
     cp -a "$pristine" "$data"
     t0=$(date +%s.%N)

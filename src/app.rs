@@ -49,7 +49,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             data_dir: PathBuf::from("./data"),
             rules: None,
-            cache_mb: 64,
+            cache_mb: 32,
             max_body_bytes: ApiLimits::default().max_body_bytes,
             max_request_bytes: 64 * 1024,
             max_watchers: FeedConfig::default().max_watchers,
@@ -147,6 +147,7 @@ impl Application {
         };
         let core =
             Arc::new(Comments::new(store.clone(), Arc::clone(&feed), Arc::new(rules)).await?);
+        crate::memory::release_free_memory();
         let listener =
             TcpListener::bind(settings.listen)
                 .await

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod eval;
 pub mod feed;
 pub mod grpc;
+pub mod memory;
 pub mod moderation;
 pub mod store;
 pub mod telemetry;

@@ -81,7 +81,7 @@ impl StoreConfig {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         StoreConfig {
             path: path.into(),
-            cache_bytes: 64 * 1024 * 1024,
+            cache_bytes: 32 * 1024 * 1024,
             max_batch: 1024,
             queue_depth: 4096,
             faults: Arc::default(),
