@@ -4,7 +4,7 @@
 # generator on the other. Prints each figure and its ratio to its ceiling;
 # JSON reports go to target/e2e/.
 #
-#   bash benches/e2e.sh            # everything (about 15 minutes)
+#   bash benches/e2e.sh            # everything (about 10 minutes; the first run also fills 1M comments, 2-3 more)
 #   bash benches/e2e.sh submit     # one scenario: submit | fanout | storage | growth
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -157,6 +157,7 @@ scenario_storage() {
   for cache in 32 64; do
     rm -rf "$data"
     cp -a "$pristine" "$data"
+    sync  # the copy's writeback would otherwise compete with the start
     t0=$(date +%s.%N)
     start_commentd "$data" --cache-mb "$cache"
     t1=$(date +%s.%N)
@@ -188,6 +189,7 @@ EOF
   # written since the last start.
   rm -rf "$data"
   cp -a "$pristine" "$data"
+  sync
   start_commentd "$data"
   run_load "commentd 1M stored, then killed" "$out/storage-crash.json" --submitters 64 --duration-secs 5 --warmup-secs 2 >/dev/null
   kill_server

@@ -312,3 +312,33 @@ pub fn decode_event(bytes: &[u8]) -> Result<StoredEvent, Corrupt> {
             .ok_or_else(|| corrupt(format!("unknown status {}", record.status)))?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::CommentStatus;
+
+    #[test]
+    fn the_activity_of_a_stored_comment_reads_back_without_the_rest() {
+        let comment = Comment {
+            id: CommentId::new(7),
+            article_id: ArticleId::parse("kremlin-usa-visas").unwrap(),
+            parent_id: Some(CommentId::new(3)),
+            author_id: AuthorId::parse("reader-42").unwrap(),
+            author_name: AuthorName::parse("Reader").unwrap(),
+            body: CommentBody::parse("The visa talks again.", 8192).unwrap(),
+            created_at: Timestamp::from_unix_micros(1_764_000_000_123_456),
+            status: CommentStatus::Approved,
+            verdict: Verdict {
+                action: Action::Approve,
+                rule_set_version: "v1".into(),
+                matches: Vec::new(),
+            },
+            moderator_decision: None,
+            request_id: None,
+        };
+        let (author, at) = decode_activity(&encode_comment(&comment)).unwrap();
+        assert_eq!(author, comment.author_id);
+        assert_eq!(at, comment.created_at);
+    }
+}
