@@ -57,9 +57,14 @@ kill_server() {
   server_pid=
 }
 
-# Milliseconds between two `date +%s.%N` readings.
-millis() {
-  python3 -c "print(f'{($2 - $1) * 1000:.0f}')"
+# Runs a command (in this shell, so `start_commentd` keeps its pid) and
+# leaves how long it took, in milliseconds, in `elapsed_ms`.
+timed() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@"
+  t1=$(date +%s.%N)
+  elapsed_ms=$(python3 -c "print(f'{($t1 - $t0) * 1000:.0f}')")
 }
 
 # CPU seconds the server has used so far.
@@ -153,15 +158,10 @@ scenario_storage() {
     stop_server
     mv "$pristine.partial" "$pristine"
   fi
-  local t0 t1
   for cache in 32 64; do
-    rm -rf "$data"
-    cp -a "$pristine" "$data"
-    sync  # the copy's writeback would otherwise compete with the start
-    t0=$(date +%s.%N)
-    start_commentd "$data" --cache-mb "$cache"
-    t1=$(date +%s.%N)
-    echo "   cache ${cache} MiB: start to serving $(millis "$t0" "$t1") ms (target < 1000); RSS $(rss_mb) MiB"
+    fresh_copy "$pristine" "$data"
+    timed start_commentd "$data" --cache-mb "$cache"
+    echo "   cache ${cache} MiB: start to serving $elapsed_ms ms (target < 1000); RSS $(rss_mb) MiB"
     load list --target "$addr" --article small --article big --iterations 2000 > "$out/list-$cache.json"
     python3 - "$out/list-$cache.json" <<'EOF'
 import json, sys
@@ -175,29 +175,29 @@ EOF
     echo "   cache ${cache} MiB: RSS $(rss_mb) MiB after listing and 5 s of submits, peak $(peak_rss_mb) MiB (target < 256)"
     # A clean stop has sled write its snapshot; the start after it reads
     # the snapshot instead of replaying the log.
-    t0=$(date +%s.%N)
-    stop_server
-    t1=$(date +%s.%N)
-    echo "   cache ${cache} MiB: clean stop (with checkpoint) $(millis "$t0" "$t1") ms"
-    t0=$(date +%s.%N)
-    start_commentd "$data" --cache-mb "$cache"
-    t1=$(date +%s.%N)
-    echo "   cache ${cache} MiB: restart after the clean stop $(millis "$t0" "$t1") ms (target < 1000); RSS $(rss_mb) MiB"
+    timed stop_server
+    echo "   cache ${cache} MiB: clean stop (with checkpoint) $elapsed_ms ms"
+    timed start_commentd "$data" --cache-mb "$cache"
+    echo "   cache ${cache} MiB: restart after the clean stop $elapsed_ms ms (target < 1000); RSS $(rss_mb) MiB"
     kill_server
   done
   # After a crash nothing was checkpointed: the start replays what was
   # written since the last start.
-  rm -rf "$data"
-  cp -a "$pristine" "$data"
-  sync
+  fresh_copy "$pristine" "$data"
   start_commentd "$data"
   run_load "commentd 1M stored, then killed" "$out/storage-crash.json" --submitters 64 --duration-secs 5 --warmup-secs 2 >/dev/null
   kill_server
-  t0=$(date +%s.%N)
-  start_commentd "$data"
-  t1=$(date +%s.%N)
-  echo "   restart after SIGKILL that followed 5 s of submits: $(millis "$t0" "$t1") ms (log replay)"
+  timed start_commentd "$data"
+  echo "   restart after SIGKILL that followed 5 s of submits: $elapsed_ms ms (log replay)"
   stop_server
+}
+
+# Replaces `to` by a copy of `from`, written back to disk before anything is
+# timed on it.
+fresh_copy() { # from to
+  rm -rf "$2"
+  cp -a "$1" "$2"
+  sync
 }
 
 scenario_growth() {
