@@ -492,9 +492,9 @@ impl Shared {
     }
 
     /// A page of the comments whose ids end the keys under any of
-    /// `prefixes` (one empty prefix: the whole tree), in id order: each prefix's range is read for one page at
-    /// most, then merged, so a page costs the same however many comments
-    /// there are.
+    /// `prefixes` (one empty prefix: the whole tree), in id order: each
+    /// prefix's range is read for one page at most, then merged, so a page
+    /// costs the same however many comments there are.
     fn page(
         &self,
         tree: &sled::Tree,
