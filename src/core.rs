@@ -5,10 +5,10 @@
 //! parses requests into the domain types taken here and maps the errors
 //! returned here to statuses.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use crate::activity::AuthorActivity;
 use crate::domain::{
     ArticleId, AuthorId, Comment, CommentId, CommentStatus, Cursor, ModeratorDecision, NewComment,
     Timestamp,
@@ -17,79 +17,12 @@ use crate::feed::{EventStream, Feed, WatchError};
 use crate::moderation::{Context, RuleSet, Verdict};
 use crate::store::{ModerateError, Page, Store, StoreError, SubmitError, Submitted};
 
-/// Recent comment times per author, for per-author rules. Kept in memory
-/// (loaded from the store at start-up) so that submits never read storage
-/// for it.
-#[derive(Debug, Default)]
-pub struct AuthorActivity {
-    recent: Mutex<RecentTimes>,
-}
-
-#[derive(Debug, Default)]
-struct RecentTimes {
-    by_author: HashMap<AuthorId, VecDeque<u64>>,
-    /// Size at which quiet authors are next forgotten. It follows the number
-    /// of authors still active after each sweep, so that a flood of distinct
-    /// authors costs each submit amortised constant time, not a sweep each.
-    sweep_at: usize,
-    /// Sweeps so far.
-    sweeps: u64,
-}
-
-/// Most comment times kept per author.
-const MAX_TIMES_PER_AUTHOR: usize = 256;
-
 /// Most comments whose authors and times are read back at start-up. Reading
 /// the whole window after a burst (60 s at 8,000 comments/s is 480,000
 /// comments) would take seconds; past this many, only authors who posted
 /// more than this many comments ago within the window lose the history of
 /// those comments, once, at a restart.
 const MAX_RECOVERED_ACTIVITY: usize = 20_000;
-
-/// The map is never swept below this many authors.
-const MIN_SWEEP_AT: usize = 100_000;
-
-impl AuthorActivity {
-    /// The author's most recent comment times (Unix microseconds), at most
-    /// `limit`.
-    fn recent(&self, author: &AuthorId, limit: usize) -> Vec<u64> {
-        if limit == 0 {
-            return Vec::new();
-        }
-        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        recent
-            .by_author
-            .get(author)
-            .map(|times| times.iter().rev().take(limit).copied().collect())
-            .unwrap_or_default()
-    }
-
-    fn record(&self, author: &AuthorId, at: Timestamp, horizon: Duration) {
-        let oldest = at.saturating_sub(horizon).unix_micros();
-        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        let times = recent.by_author.entry(author.clone()).or_default();
-        times.push_back(at.unix_micros());
-        while times.len() > MAX_TIMES_PER_AUTHOR || times.front().is_some_and(|&t| t < oldest) {
-            times.pop_front();
-        }
-        // Forget quiet authors now and then, so the map holds only the
-        // authors of the rules' window (and at most as many again).
-        if recent.by_author.len() > recent.sweep_at.max(MIN_SWEEP_AT) {
-            recent
-                .by_author
-                .retain(|_, times| times.back().is_some_and(|&t| t >= oldest));
-            recent.sweep_at = 2 * recent.by_author.len();
-            recent.sweeps += 1;
-        }
-    }
-
-    /// Authors remembered, and sweeps so far.
-    #[cfg(test)]
-    fn size(&self) -> (usize, u64) {
-        let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        (recent.by_author.len(), recent.sweeps)
-    }
-}
 
 /// The comment service.
 pub struct Comments {
@@ -206,65 +139,5 @@ impl Comments {
         after: Option<Cursor>,
     ) -> Result<EventStream, WatchError> {
         self.feed.watch(self.store.clone(), article, after)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-    const MINUTE: Duration = Duration::from_secs(60);
-
-    fn at_second(s: u64) -> Timestamp {
-        Timestamp::from_unix_micros(1_800_000_000_000_000 + s * 1_000_000)
-    }
-
-    #[test]
-    fn a_flood_of_distinct_authors_is_remembered_for_the_window_with_few_sweeps() -> TestResult {
-        let activity = AuthorActivity::default();
-        let authors = 3 * MIN_SWEEP_AT;
-        for n in 0..authors {
-            activity.record(&AuthorId::parse(&format!("a{n}"))?, at_second(0), MINUTE);
-        }
-        let (remembered, sweeps) = activity.size();
-        assert_eq!(remembered, authors, "all are inside the window");
-        assert!(sweeps <= 2, "{sweeps} sweeps for {authors} authors");
-        assert_eq!(activity.recent(&AuthorId::parse("a7")?, 5).len(), 1);
-        Ok(())
-    }
-
-    #[test]
-    fn authors_quiet_for_longer_than_the_window_are_forgotten() -> TestResult {
-        let activity = AuthorActivity::default();
-        for n in 0..MIN_SWEEP_AT {
-            activity.record(&AuthorId::parse(&format!("old{n}"))?, at_second(0), MINUTE);
-        }
-        for n in 0..=MIN_SWEEP_AT {
-            activity.record(
-                &AuthorId::parse(&format!("new{n}"))?,
-                at_second(120),
-                MINUTE,
-            );
-        }
-        let (remembered, _) = activity.size();
-        assert!(remembered <= MIN_SWEEP_AT + 1, "{remembered} remembered");
-        assert!(activity.recent(&AuthorId::parse("old1")?, 5).is_empty());
-        assert_eq!(activity.recent(&AuthorId::parse("new1")?, 5).len(), 1);
-        Ok(())
-    }
-
-    #[test]
-    fn an_author_keeps_only_the_times_inside_the_window() -> TestResult {
-        let activity = AuthorActivity::default();
-        let author = AuthorId::parse("busy")?;
-        for s in 0..300 {
-            activity.record(&author, at_second(s), MINUTE);
-        }
-        let times = activity.recent(&author, 1000);
-        assert_eq!(times.len(), 61, "seconds 239..=299");
-        assert_eq!(times[0], at_second(299).unix_micros(), "newest first");
-        Ok(())
     }
 }
