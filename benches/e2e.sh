@@ -158,7 +158,7 @@ scenario_storage() {
     stop_server
     mv "$pristine.partial" "$pristine"
   fi
-  for cache in 32 64; do
+  for cache in 16 32; do
     fresh_copy "$pristine" "$data"
     timed start_commentd "$data" --cache-mb "$cache"
     echo "   cache ${cache} MiB: start to serving $elapsed_ms ms (target < 1000); RSS $(rss_mb) MiB"

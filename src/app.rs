@@ -16,7 +16,7 @@ use crate::core::Comments;
 use crate::feed::{Feed, FeedConfig};
 use crate::grpc::{Api, ApiLimits, CommentServiceServer};
 use crate::moderation::{RuleFileError, RuleSet};
-use crate::store::{Faults, OpenError, Store, StoreConfig, StoreError};
+use crate::store::{DEFAULT_CACHE_MB, Faults, OpenError, Store, StoreConfig, StoreError};
 
 /// Everything the server can be told at start.
 #[derive(Debug, Clone)]
@@ -49,7 +49,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             data_dir: PathBuf::from("./data"),
             rules: None,
-            cache_mb: 32,
+            cache_mb: DEFAULT_CACHE_MB,
             max_body_bytes: ApiLimits::default().max_body_bytes,
             max_request_bytes: 64 * 1024,
             max_watchers: FeedConfig::default().max_watchers,

@@ -65,6 +65,12 @@ pub struct Faults {
     pub fail_transaction: AtomicBool,
 }
 
+/// sled's page cache by default, in MiB. sled counts a page by its encoded
+/// size, and holds it decoded, so the cache's resident cost is about one and
+/// a half times this; at 1M stored comments, 16 MiB lists and submits as
+/// fast as 32 or 64 (BENCHMARKS.md) and keeps the server under 256 MiB.
+pub const DEFAULT_CACHE_MB: u64 = 16;
+
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub path: PathBuf,
@@ -81,7 +87,7 @@ impl StoreConfig {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         StoreConfig {
             path: path.into(),
-            cache_bytes: 32 * 1024 * 1024,
+            cache_bytes: DEFAULT_CACHE_MB * 1024 * 1024,
             max_batch: 1024,
             queue_depth: 4096,
             faults: Arc::default(),
