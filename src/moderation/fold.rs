@@ -200,6 +200,19 @@ pub(crate) fn latin_lookalike(c: char) -> Option<u8> {
     }
 }
 
+/// The letter of a Latin capital drawn white on a black circle or square
+/// (`🅕`, `🅵`): Unicode gives these no decomposition, unlike the outlined
+/// ones (`Ⓕ`, `🄵`), so they are read here.
+pub(crate) fn enclosed_latin_capital(c: char) -> Option<char> {
+    const NEGATIVE_CIRCLED_A: u32 = 0x1F150;
+    const NEGATIVE_SQUARED_A: u32 = 0x1F170;
+    let code = c as u32;
+    [NEGATIVE_CIRCLED_A, NEGATIVE_SQUARED_A]
+        .into_iter()
+        .find(|&a| (a..a + 26).contains(&code))
+        .and_then(|a| char::from_u32(u32::from(b'a') + code - a))
+}
+
 /// Small capitals and other prototypes the confusables data stops at.
 fn prototype_to_latin(c: char) -> Option<u8> {
     Some(match c {
@@ -348,7 +361,7 @@ pub(crate) fn transliterations(c: char) -> &'static [&'static str] {
         'в' => &["v", "w"],
         'г' => &["g"],
         'д' => &["d"],
-        'е' => &["e", "ye"],
+        'е' => &["e", "ye", "je"],
         'ё' => &["yo", "e", "jo"],
         'ж' => &["zh", "j"],
         'з' => &["z"],
@@ -383,6 +396,20 @@ pub(crate) fn transliterations(c: char) -> &'static [&'static str] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn black_circled_and_squared_capitals_read_as_their_letters() {
+        assert_eq!(enclosed_latin_capital('🅕'), Some('f'));
+        assert_eq!(enclosed_latin_capital('🅩'), Some('z'));
+        assert_eq!(enclosed_latin_capital('🅰'), Some('a'));
+        assert_eq!(enclosed_latin_capital('🆉'), Some('z'));
+        assert_eq!(
+            enclosed_latin_capital('🆊'),
+            None,
+            "a squared P with a stroke"
+        );
+        assert_eq!(enclosed_latin_capital('🄵'), None, "decomposes by itself");
+    }
 
     #[test]
     fn confusables_fold_to_the_latin_letter_they_imitate() {

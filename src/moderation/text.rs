@@ -160,6 +160,10 @@ fn normalise_char(c: char, out: &mut NormText) -> Option<bool> {
         out.push(lower, 0, 0, upper);
         return Some(upper);
     }
+    if let Some(letter) = fold::enclosed_latin_capital(c) {
+        out.push(letter, 0, 0, true);
+        return Some(true);
+    }
     decompose_compatible(c, |d| {
         if is_combining_mark(d) || is_invisible(d) {
             return;
@@ -536,9 +540,19 @@ struct Word {
     leet_digit: bool,
     /// The word begins a sentence (or the text).
     sentence_initial: bool,
+    /// Written as names and codes are: some letter is lower case
+    /// (`Dikshit`, not `FUCKING`, which is shouted), or digits outnumber
+    /// letters (`RA123456789RU`, not `SH1TTY`).
+    name_or_code_shape: bool,
 }
 
 impl Word {
+    /// Capitalised in the middle of a sentence (when its first letter is a
+    /// capital), as names are.
+    fn looks_like_a_name(&self) -> bool {
+        !self.sentence_initial && self.name_or_code_shape
+    }
+
     fn any_cyrillic(&self) -> bool {
         self.russian || self.other_cyrillic
     }
@@ -794,6 +808,8 @@ fn segment_words(chars: &[NormChar], core: &mut [bool], words: &mut Vec<Word>) {
             let f = info.flags;
             scan.union |= f;
             scan.letters += usize::from(f & flags::LETTER);
+            scan.has_lowercase |= info.is_cased() && !info.upper;
+            scan.solid += usize::from(f & flags::SOLID != 0);
             if f & flags::SOLID != 0 {
                 scan.first_solid.get_or_insert(i);
                 scan.last_solid = Some(i);
@@ -810,8 +826,11 @@ fn segment_words(chars: &[NormChar], core: &mut [bool], words: &mut Vec<Word>) {
             }
             i += 1;
         }
+        let digits = scan.solid - scan.letters;
+        let name_or_code_shape = scan.has_lowercase || digits > scan.letters;
         let mut word = mark_word(chars, core, start, i, scan);
         word.sentence_initial = sentence_initial;
+        word.name_or_code_shape = name_or_code_shape;
         words.push(word);
     }
 }
@@ -825,6 +844,9 @@ struct WordScan {
     letters_before_last_solid: usize,
     /// Letters and digits only (digits are checked in `mark_word`).
     only_letters: bool,
+    has_lowercase: bool,
+    /// Letters and digits.
+    solid: usize,
     separators: SeparatingSymbols,
 }
 
@@ -837,6 +859,8 @@ impl Default for WordScan {
             last_solid: None,
             letters_before_last_solid: 0,
             only_letters: true,
+            has_lowercase: false,
+            solid: 0,
             separators: SeparatingSymbols::default(),
         }
     }
@@ -942,11 +966,15 @@ const TRANSLITERATED_RUSSIAN_WORDS: &[&str] = &[
     "davai",
     "davay",
     "ego",
+    "emu",
     "eshche",
     "eshe",
+    "eti",
+    "etim",
     "etimi",
     "eto",
     "etot",
+    "etu",
     "gde",
     "idi",
     "kak",
@@ -965,7 +993,9 @@ const TRANSLITERATED_RUSSIAN_WORDS: &[&str] = &[
     "nas",
     "ne",
     "nichego",
+    "nikh",
     "nikto",
+    "nim",
     "nu",
     "ochen",
     "oni",
@@ -974,12 +1004,14 @@ const TRANSLITERATED_RUSSIAN_WORDS: &[&str] = &[
     "poshel",
     "poshla",
     "poshol",
+    "prosto",
     "segodnya",
     "seychas",
     "tak",
     "tebe",
     "tebya",
     "tolko",
+    "tozhe",
     "tut",
     "tvoyu",
     "ty",
@@ -987,9 +1019,11 @@ const TRANSLITERATED_RUSSIAN_WORDS: &[&str] = &[
     "vam",
     "vas",
     "voobshche",
+    "voobshe",
     "vot",
     "vse",
     "vsyo",
+    "vy",
     "zachem",
     "zdes",
 ];
@@ -1048,7 +1082,7 @@ fn render_word(norm: &NormText, core: &[bool], word: &Word, render: Render, out:
     let plain = word.letters == word.end - word.start;
     if plain && matches!(render, Render::Latin | Render::Russian) {
         let chars = &norm.chars[word.start..word.end];
-        let name_like = chars[0].upper && !word.sentence_initial;
+        let name_like = word.looks_like_a_name() && chars[0].upper;
         for (k, ch) in chars.iter().enumerate() {
             let sym = match render {
                 Render::Latin => ch.latin,
@@ -1078,7 +1112,7 @@ fn render_word(norm: &NormText, core: &[bool], word: &Word, render: Render, out:
         // looks like a name.
         let word_start = previous_core
             .is_none()
-            .then(|| origin.upper && !word.sentence_initial && info.class == Class::Letter);
+            .then(|| word.looks_like_a_name() && origin.upper && info.class == Class::Letter);
         let soft_before = matches!(previous_core, Some(p) if p + 1 != i);
         out.push(sym, origin.start, origin.end, soft_before, word_start);
         previous_core = Some(i);
