@@ -3,9 +3,9 @@
 //! * `comments.jsonl`, the project's corpus, must meet the targets: recall of
 //!   at least 99% in every abusive category, at most 0.5% false positives on
 //!   innocent comments and none on traps, every expected span highlighted.
-//! * `holdout.jsonl` and `blind.jsonl` were written later by people who had
-//!   not seen the rules; they guard against regressions with the same false
-//!   positive targets and a recall floor.
+//! * `holdout.jsonl`, `blind.jsonl` and `fresh.jsonl` were written later by
+//!   people who had not seen the rules; they guard against regressions with
+//!   the same false positive targets and a recall floor.
 
 use commentd::eval::{Report, evaluate, parse_corpus};
 use commentd::moderation::RuleSet;
@@ -14,7 +14,7 @@ fn report(name: &str) -> Report {
     let path = format!("{}/tests/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
     let source = std::fs::read_to_string(&path).expect("corpus file");
     let samples = parse_corpus(&source).expect("corpus parses");
-    assert!(samples.len() > 400, "{name} has {} samples", samples.len());
+    assert!(samples.len() >= 300, "{name} has {} samples", samples.len());
     evaluate(&RuleSet::builtin(), &samples)
 }
 
@@ -39,7 +39,7 @@ fn the_project_corpus_meets_the_targets() {
 
 #[test]
 fn the_held_out_corpora_do_not_regress() {
-    for name in ["holdout.jsonl", "blind.jsonl"] {
+    for name in ["holdout.jsonl", "blind.jsonl", "fresh.jsonl"] {
         let report = report(name);
         let (caught, total) = report
             .abusive

@@ -4,5 +4,6 @@
 mod corpus;
 mod pathological;
 mod properties;
+mod reading;
 mod rule_files;
 mod spans;
