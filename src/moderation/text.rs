@@ -540,17 +540,18 @@ struct Word {
     leet_digit: bool,
     /// The word begins a sentence (or the text).
     sentence_initial: bool,
-    /// Written as names and codes are: some letter is lower case
-    /// (`Dikshit`, not `FUCKING`, which is shouted), or digits outnumber
-    /// letters (`RA123456789RU`, not `SH1TTY`).
-    name_or_code_shape: bool,
 }
 
 impl Word {
-    /// Capitalised in the middle of a sentence (when its first letter is a
-    /// capital), as names are.
-    fn looks_like_a_name(&self) -> bool {
-        !self.sentence_initial && self.name_or_code_shape
+    /// Whether a word whose first letter is a capital is written as names
+    /// and codes are, in the middle of a sentence: some letter is lower case
+    /// (`Dikshit`, not `FUCKING`, which is shouted), or digits outnumber
+    /// letters (`RA123456789RU`, not `SH1TTY`). Asked only of such words.
+    fn looks_like_a_name(&self, chars: &[NormChar]) -> bool {
+        let word = &chars[self.start..self.end];
+        let lower_case = || word.iter().any(|c| c.is_cased() && !c.upper);
+        let digits = || word.iter().filter(|c| c.class == Class::Digit).count();
+        !self.sentence_initial && (lower_case() || digits() > self.letters)
     }
 
     fn any_cyrillic(&self) -> bool {
@@ -808,8 +809,6 @@ fn segment_words(chars: &[NormChar], core: &mut [bool], words: &mut Vec<Word>) {
             let f = info.flags;
             scan.union |= f;
             scan.letters += usize::from(f & flags::LETTER);
-            scan.has_lowercase |= info.is_cased() && !info.upper;
-            scan.solid += usize::from(f & flags::SOLID != 0);
             if f & flags::SOLID != 0 {
                 scan.first_solid.get_or_insert(i);
                 scan.last_solid = Some(i);
@@ -826,11 +825,8 @@ fn segment_words(chars: &[NormChar], core: &mut [bool], words: &mut Vec<Word>) {
             }
             i += 1;
         }
-        let digits = scan.solid - scan.letters;
-        let name_or_code_shape = scan.has_lowercase || digits > scan.letters;
         let mut word = mark_word(chars, core, start, i, scan);
         word.sentence_initial = sentence_initial;
-        word.name_or_code_shape = name_or_code_shape;
         words.push(word);
     }
 }
@@ -844,9 +840,6 @@ struct WordScan {
     letters_before_last_solid: usize,
     /// Letters and digits only (digits are checked in `mark_word`).
     only_letters: bool,
-    has_lowercase: bool,
-    /// Letters and digits.
-    solid: usize,
     separators: SeparatingSymbols,
 }
 
@@ -859,8 +852,6 @@ impl Default for WordScan {
             last_solid: None,
             letters_before_last_solid: 0,
             only_letters: true,
-            has_lowercase: false,
-            solid: 0,
             separators: SeparatingSymbols::default(),
         }
     }
@@ -1082,7 +1073,7 @@ fn render_word(norm: &NormText, core: &[bool], word: &Word, render: Render, out:
     let plain = word.letters == word.end - word.start;
     if plain && matches!(render, Render::Latin | Render::Russian) {
         let chars = &norm.chars[word.start..word.end];
-        let name_like = word.looks_like_a_name() && chars[0].upper;
+        let name_like = chars[0].upper && word.looks_like_a_name(&norm.chars);
         for (k, ch) in chars.iter().enumerate() {
             let sym = match render {
                 Render::Latin => ch.latin,
@@ -1110,9 +1101,9 @@ fn render_word(norm: &NormText, core: &[bool], word: &Word, render: Render, out:
         };
         // Only the first symbol of a word carries `Some`: whether the word
         // looks like a name.
-        let word_start = previous_core
-            .is_none()
-            .then(|| word.looks_like_a_name() && origin.upper && info.class == Class::Letter);
+        let word_start = previous_core.is_none().then(|| {
+            origin.upper && info.class == Class::Letter && word.looks_like_a_name(&norm.chars)
+        });
         let soft_before = matches!(previous_core, Some(p) if p + 1 != i);
         out.push(sym, origin.start, origin.end, soft_before, word_start);
         previous_core = Some(i);
