@@ -1,5 +1,6 @@
-//! Compiles `proto/` with protox (no system `protoc`) and generates the tonic
-//! client and server, plus the encoded descriptor set served by reflection.
+//! Compiles `proto/` with protox (no system `protoc`) and generates the
+//! messages, the tonic client and server, and the encoded descriptor set
+//! served by reflection.
 
 use std::{env, fs, path::PathBuf};
 
@@ -17,9 +18,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         compiler.encode_file_descriptor_set(),
     )?;
 
+    let descriptors = compiler.file_descriptor_set();
     tonic_prost_build::configure()
         .build_client(true)
+        .build_server(false)
+        .compile_fds(descriptors.clone())?;
+    // The server apart, on the same messages, except that it sends watch
+    // events as bytes encoded once per event for all its watchers rather
+    // than once per watcher (`grpc::EncodedEvent`).
+    let server_dir = out_dir.join("server");
+    fs::create_dir_all(&server_dir)?;
+    tonic_prost_build::configure()
+        .build_client(false)
         .build_server(true)
-        .compile_fds(compiler.file_descriptor_set())?;
+        .out_dir(&server_dir)
+        .extern_path(".commentd.v1", "crate::proto")
+        .extern_path(
+            ".commentd.v1.WatchCommentsResponse",
+            "crate::grpc::EncodedEvent",
+        )
+        .compile_fds(descriptors)?;
     Ok(())
 }

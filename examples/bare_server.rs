@@ -5,7 +5,9 @@
 //!   moderation, no storage (the ceiling for submits).
 //! * `WatchComments` streams every submitted comment to every watcher of its
 //!   article through a broadcast channel: no storage, no catch-up (the
-//!   ceiling for fan-out).
+//!   ceiling for fan-out). Each watcher's stream encodes the event, as a
+//!   plain tonic server does; with `--encode-once` the event is encoded once
+//!   for all watchers, as commentd does.
 //!
 //! ```sh
 //! cargo run --release --example bare_server -- --listen 127.0.0.1:50052
@@ -14,11 +16,12 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use clap::Parser;
-use commentd::proto::comment_service_server::{CommentService, CommentServiceServer};
+use commentd::grpc::EncodedEvent;
+use commentd::proto::server::comment_service_server::{CommentService, CommentServiceServer};
 use commentd::proto::*;
 use tokio::sync::broadcast;
 use tokio_stream::{Stream, StreamExt, wrappers::BroadcastStream};
@@ -28,16 +31,23 @@ use tonic::{Request, Response, Status};
 struct Args {
     #[arg(long, default_value = "127.0.0.1:50052")]
     listen: SocketAddr,
+    /// Encode each event once for all watchers instead of once per watcher.
+    #[arg(long)]
+    encode_once: bool,
 }
+
+/// An event, and its encoding when it was encoded once for all watchers.
+type Event = (Arc<WatchCommentsResponse>, Option<EncodedEvent>);
 
 #[derive(Default)]
 struct Bare {
     next: AtomicU64,
-    articles: Mutex<HashMap<String, broadcast::Sender<WatchCommentsResponse>>>,
+    encode_once: bool,
+    articles: Mutex<HashMap<String, broadcast::Sender<Event>>>,
 }
 
 impl Bare {
-    fn channel(&self, article: &str) -> broadcast::Sender<WatchCommentsResponse> {
+    fn channel(&self, article: &str) -> broadcast::Sender<Event> {
         self.articles
             .lock()
             .unwrap()
@@ -47,7 +57,7 @@ impl Bare {
     }
 }
 
-type Events = Pin<Box<dyn Stream<Item = Result<WatchCommentsResponse, Status>> + Send>>;
+type Events = Pin<Box<dyn Stream<Item = Result<EncodedEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl CommentService for Bare {
@@ -71,12 +81,14 @@ impl CommentService for Bare {
         };
         let sender = self.channel(&comment.article_id);
         if sender.receiver_count() > 0 {
-            let _ = sender.send(WatchCommentsResponse {
+            let event = WatchCommentsResponse {
                 cursor: n,
                 r#type: CommentEventType::Published as i32,
                 comment: Some(comment.clone()),
                 event_time: comment.create_time,
-            });
+            };
+            let encoded = self.encode_once.then(|| EncodedEvent::encode(&event));
+            let _ = sender.send((Arc::new(event), encoded));
         }
         Ok(Response::new(SubmitCommentResponse {
             comment: Some(comment),
@@ -90,7 +102,10 @@ impl CommentService for Bare {
         request: Request<WatchCommentsRequest>,
     ) -> Result<Response<Events>, Status> {
         let receiver = self.channel(&request.into_inner().article_id).subscribe();
-        let stream = BroadcastStream::new(receiver).filter_map(|event| event.ok().map(Ok));
+        let stream = BroadcastStream::new(receiver).filter_map(|event| {
+            let (event, encoded) = event.ok()?;
+            Some(Ok(encoded.unwrap_or_else(|| EncodedEvent::encode(&event))))
+        });
         Ok(Response::new(Box::pin(stream)))
     }
 
@@ -139,7 +154,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         tonic::transport::Server::builder()
             .tcp_nodelay(true)
-            .add_service(CommentServiceServer::new(Bare::default()))
+            .add_service(CommentServiceServer::new(Bare {
+                encode_once: args.encode_once,
+                ..Bare::default()
+            }))
             .serve_with_incoming(
                 tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
             )

@@ -24,4 +24,10 @@ pub mod proto {
     /// served by reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =
         tonic::include_file_descriptor_set!("commentd_descriptor");
+
+    /// The server side of the service: the same messages, except that
+    /// watch events go out as [`crate::grpc::EncodedEvent`].
+    pub mod server {
+        include!(concat!(env!("OUT_DIR"), "/server/commentd.v1.rs"));
+    }
 }

@@ -3,6 +3,7 @@
 //! types or `Status`.
 
 mod convert;
+mod encoded;
 mod errors;
 
 use std::pin::Pin;
@@ -12,6 +13,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Code, Request, Response, Status};
 
 use self::convert::{PageToken, page_size};
+use self::encoded::EventEncodings;
 use self::errors::{Violations, comment_not_found, field_status, store_status};
 use crate::core::Comments;
 use crate::domain::{
@@ -19,10 +21,11 @@ use crate::domain::{
     ModeratorDecision, ModeratorId, NewComment, RequestId, Timestamp,
 };
 use crate::proto;
-use crate::proto::comment_service_server::CommentService;
+use crate::proto::server::comment_service_server::CommentService;
 use crate::store::Page;
 
-pub use crate::proto::comment_service_server::CommentServiceServer;
+pub use self::encoded::EncodedEvent;
+pub use crate::proto::server::comment_service_server::CommentServiceServer;
 
 /// tonic reports a request message over the size limit as OUT_OF_RANGE;
 /// the gRPC convention (what grpc-go, grpc-java and grpc-core return) is
@@ -63,11 +66,16 @@ impl Default for ApiLimits {
 pub struct Api {
     core: Arc<Comments>,
     limits: ApiLimits,
+    encodings: Arc<EventEncodings>,
 }
 
 impl Api {
     pub fn new(core: Arc<Comments>, limits: ApiLimits) -> Self {
-        Api { core, limits }
+        Api {
+            core,
+            limits,
+            encodings: Arc::default(),
+        }
     }
 }
 
@@ -159,7 +167,7 @@ impl Api {
     }
 }
 
-type EventStream = Pin<Box<dyn Stream<Item = Result<proto::WatchCommentsResponse, Status>> + Send>>;
+type EventStream = Pin<Box<dyn Stream<Item = Result<EncodedEvent, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl CommentService for Api {
@@ -280,8 +288,9 @@ impl CommentService for Api {
             return Err(v.into_status());
         };
         let events = self.core.watch(article, after_cursor.map(Cursor::new))?;
-        let stream = events.map(|item| match item {
-            Ok(event) => Ok(convert::event(&event)),
+        let encodings = Arc::clone(&self.encodings);
+        let stream = events.map(move |item| match item {
+            Ok(event) => Ok(encodings.get(&event)),
             Err(err) => Err(Status::from(err)),
         });
         Ok(Response::new(Box::pin(stream)))
