@@ -35,8 +35,8 @@ start_commentd() { # data_dir [extra args]
   load wait-ready --target "$addr" >/dev/null
 }
 
-start_bare() {
-  taskset -c "$server_cpu" "$bare" --listen "$addr" >"$out/server.log" 2>&1 &
+start_bare() { # [extra args]
+  taskset -c "$server_cpu" "$bare" --listen "$addr" "$@" >"$out/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 200); do
     grep -q local_addr "$out/server.log" 2>/dev/null && return
@@ -132,6 +132,7 @@ scenario_fanout() {
     fanout_load "commentd s=$stalled" "$out/fanout-commentd-$stalled.json" \
       --subscribers 1000 --stalled "$stalled"
     local c_cpu=$load_cpu c_rss
+    if [ "$stalled" = 0 ]; then c0_cpu=$c_cpu; fi
     c_rss=$(peak_rss_mb)
     stop_server
     local ce be cexp p99
@@ -144,6 +145,18 @@ scenario_fanout() {
       "ratio $(python3 -c "print(f'{($ce / $c_cpu) / ($be / $bare_cpu):.2f}')") (target >= 0.70);" \
       "peak RSS commentd $c_rss MiB, bare $bare_rss MiB"
   done
+  # commentd encodes each event once for all its watchers; a plain tonic
+  # broadcast (above) encodes it for each. The same broadcast encoding once:
+  start_bare --encode-once
+  fanout_load "bare broadcast, encoded once" "$out/fanout-bare-once.json" --subscribers 1000
+  local once_cpu=$load_cpu
+  stop_server
+  local ce be p99
+  ce=$(field "$out/fanout-commentd-0.json" "['events_delivered']")
+  be=$(field "$out/fanout-bare-once.json" "['events_delivered']")
+  p99=$(field "$out/fanout-bare-once.json" "['delivery_delay']['p99_us']")
+  echo "   bare broadcast encoding once: events per server CPU-second $(ratio "$be" "$once_cpu"), p99 delay $(ratio "$p99" 1000) ms;" \
+    "commentd (stalled=0) / it: $(python3 -c "print(f'{($ce / $c0_cpu) / ($be / $once_cpu):.2f}')")"
 }
 
 scenario_storage() {
