@@ -1,6 +1,7 @@
 //! The command line: `commentd` serves; subcommands check rules, evaluate a
 //! corpus and check a data directory.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -175,14 +176,24 @@ fn eval(corpus: &std::path::Path, rules: Option<&std::path::Path>) -> ExitCode {
         }
     };
     let report = crate::eval::evaluate(&rules, &samples);
-    println!(
+    let mut out = std::io::stdout().lock();
+    let written = writeln!(
+        out,
         "{} comments, rules {} ({})",
         samples.len(),
         rules.name(),
         rules.version()
-    );
-    print!("{report}");
-    ExitCode::SUCCESS
+    )
+    .and_then(|()| write!(out, "{report}"));
+    match written {
+        // Piped into `head`: the reader has what it wanted.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("cannot write the report: {err}");
+            ExitCode::FAILURE
+        }
+        Ok(()) => ExitCode::SUCCESS,
+    }
 }
 
 fn serve(args: &ServeArgs) -> ExitCode {

@@ -168,7 +168,9 @@ pub(crate) fn other_to_russian(c: char) -> Option<char> {
         'κ' => 'к',
         'ρ' => 'р',
         'τ' => 'т',
-        'χ' => 'х',
+        'χ' | 'ӽ' | 'ӿ' => 'х',
+        'λ' | 'ʌ' => 'л',
+        'ʒ' | 'ӡ' => 'з',
         'π' => 'п',
         'μ' => 'м',
         'η' => 'н',
@@ -287,6 +289,7 @@ const LOOKALIKE_RANGES: &[(u32, u32)] = &[
     (0x2100, 0x214F),   // letterlike symbols
     (0x2C60, 0x2C7F),   // Latin extended C
     (0x2C80, 0x2CFF),   // Coptic
+    (0xA4D0, 0xA4FF),   // Lisu
     (0xA640, 0xA69F),   // Cyrillic extended B
     (0xA720, 0xA7FF),   // Latin extended D
     (0xAB30, 0xABBF),   // Latin extended E, Cherokee supplement

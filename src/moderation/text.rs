@@ -542,16 +542,24 @@ struct Word {
     sentence_initial: bool,
 }
 
+/// Words in capitals this short are acronyms rather than shouting.
+const MAX_ACRONYM_LETTERS: usize = 4;
+
 impl Word {
-    /// Whether a word whose first letter is a capital is written as names
-    /// and codes are, in the middle of a sentence: some letter is lower case
-    /// (`Dikshit`, not `FUCKING`, which is shouted), or digits outnumber
-    /// letters (`RA123456789RU`, not `SH1TTY`). Asked only of such words.
+    /// Whether a word whose first letter is a capital is written as names,
+    /// codes and acronyms are: in the middle of a sentence with some letter
+    /// in lower case (`Dikshit`, not `FUCKING`, which is shouted) or with
+    /// more digits than letters (`RA123456789RU`, not `SH1TTY`); or in
+    /// capitals and short, anywhere (`ЕБРР`, `NATO`). Asked only of such
+    /// words.
     fn looks_like_a_name(&self, chars: &[NormChar]) -> bool {
         let word = &chars[self.start..self.end];
-        let lower_case = || word.iter().any(|c| c.is_cased() && !c.upper);
+        let lower_case = word.iter().any(|c| c.is_cased() && !c.upper);
+        if !lower_case && (2..=MAX_ACRONYM_LETTERS).contains(&self.letters) {
+            return true;
+        }
         let digits = || word.iter().filter(|c| c.class == Class::Digit).count();
-        !self.sentence_initial && (lower_case() || digits() > self.letters)
+        !self.sentence_initial && (lower_case || digits() > self.letters)
     }
 
     fn any_cyrillic(&self) -> bool {

@@ -34,8 +34,10 @@ fn a_word_in_capitals_is_shouted_not_a_name() {
 }
 
 #[test]
-fn capitalised_names_and_codes_in_mid_sentence_are_not_words() {
+fn capitalised_names_codes_and_acronyms_are_not_words() {
     assert_approved(&[
+        "ЕБРР прекратил финансирование проектов в России.",
+        "Сбербанк подключил ЕБС во всех отделениях.",
         "Sheila Dikshit served as Chief Minister of Delhi for fifteen years.",
         "Трек-номер RA123456789RU уже неделю «в пути».",
         "The new stage in Huy was moved because of rain.",
@@ -46,6 +48,61 @@ fn capitalised_names_and_codes_in_mid_sentence_are_not_words() {
 fn capitals_drawn_white_on_black_circles_and_squares_are_letters() {
     assert_not_approved(&["🅵🆄🅲🅺 this league.", "🅕🅤🅒🅚 this league."]);
     assert_approved(&["Blood type 🅰 or 🅱, both welcome at the donor centre."]);
+}
+
+#[test]
+fn greek_ipa_and_lisu_letters_in_a_word_read_as_the_letters_they_imitate() {
+    assert_not_approved(&[
+        "Бʌядь, снова ремонт на Тверской.",
+        "Бλядь, опять подорожало.",
+        "Пиʒдец с курсом.",
+        "ӽуйня какая-то.",
+        "ꓢhit show in parliament",
+    ]);
+}
+
+#[test]
+fn spam_thresholds_are_those_of_the_corpus_definitions() {
+    assert_approved(&[
+        "WE WANT OUR VISAS BACK NOW",
+        "Very very very very very good analysis, thanks.",
+        "Отличная игра нашей сборной! 🥳👏🔥💪🏒🎉😀😂👍🚀✨",
+    ]);
+    assert_not_approved(&[
+        "WE WANT OUR VISAS BACK RIGHT NOW, TODAY",
+        "very very very very very very good",
+        "Отличная игра! 🥳👏🔥💪🏒🎉😀😂👍🚀✨🎉",
+    ]);
+}
+
+#[test]
+fn literal_senses_and_idioms_stay_ordinary() {
+    assert_approved(&[
+        "В выходные прибью полку и повешу картину.",
+        "В делегации, как водится, всякой твари по паре.",
+        "Играли в дурака всю дорогу в поезде.",
+        "Blue tits and sparrows at the feeder this morning.",
+        "Shiite clerics in Iraq commented on the talks as well.",
+    ]);
+    assert_not_approved(&["Я тебя прибью.", "Ты тварь и дурак."]);
+}
+
+#[test]
+fn rarer_forms_insults_and_indirect_threats_are_caught() {
+    assert_not_approved(&[
+        "Хитровыебанная схема с визами.",
+        "Мозгоёбство эти ваши анкеты.",
+        "Песдец с визами, третий месяц жду.",
+        "Йобаный стыд, а не матч.",
+        "Чмошники из управы опять ничего не сделали.",
+        "Ну ты и олень, раз поверил в это.",
+        "Typical libtard nonsense in these comments.",
+        "I'll dox you and your family.",
+        "Знаю, где ты живёшь.",
+        "Голову тебе оторву, умник.",
+        "Use my referral code MOSCOW2025 for a 100 USDT bonus",
+        "Купить диплом любого вуза с занесением в реестр",
+    ]);
 }
 
 #[test]
