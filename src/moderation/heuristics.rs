@@ -351,6 +351,49 @@ fn is_date(candidate: &str) -> bool {
         || matches!(parts.as_slice(), [d, m, y] if y.len() == 4 && m.len() == 2 && d.len() <= 2)
 }
 
+/// Words that label the number after them as something other than a
+/// telephone number: Russian tax, company, bank and pension numbers, account
+/// and order numbers.
+const IDENTIFIER_LABELS: &[&str] = &[
+    "account",
+    "inn",
+    "invoice",
+    "isbn",
+    "ogrn",
+    "order",
+    "snils",
+    "tracking",
+    "бик",
+    "инн",
+    "кпп",
+    "огрн",
+    "огрнип",
+    "окато",
+    "окпо",
+    "октмо",
+    "паспорт",
+    "паспорта",
+    "снилс",
+    "счет",
+    "счета",
+    "счёт",
+    "счёта",
+];
+
+/// Whether the number at `start` follows a label such as `ИНН` (`ИНН
+/// 7707083893`, `счёт № 40817810…`). The normalised text is in lower case.
+fn labelled_as_identifier(text: &str, start: usize) -> bool {
+    let before =
+        text[..start].trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '№' | '#'));
+    let label_start = before
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| c.is_alphabetic())
+        .last()
+        .map_or(before.len(), |(i, _)| i);
+    IDENTIFIER_LABELS.contains(&&before[label_start..])
+}
+
 /// Whether the match stands alone: a number inside a URL, an identifier or
 /// a word is not a telephone number.
 fn stands_alone(text: &str, start: usize, end: usize) -> bool {
@@ -376,7 +419,10 @@ impl ContactDetection {
         if self.phones {
             let before = spans.len();
             for m in PHONE_CANDIDATE.find_iter(&norm.text) {
-                if looks_like_phone(m.as_str()) && stands_alone(&norm.text, m.start(), m.end()) {
+                if looks_like_phone(m.as_str())
+                    && stands_alone(&norm.text, m.start(), m.end())
+                    && !labelled_as_identifier(&norm.text, m.start())
+                {
                     spans.extend(norm.original_span(m.start()..m.end()));
                 }
             }
@@ -533,6 +579,9 @@ mod tests {
             "ISBN 978-5-17-118366-1",
             "ISBN 978-5-3891-2345-8",
             "population 146 150 789",
+            "По ИНН 7707083893 можно проверить",
+            "ОГРН: 1027700132195",
+            "счёт № 40817810099910004312",
             "score 3:1, attendance 45 000",
         ] {
             assert!(
