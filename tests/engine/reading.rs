@@ -133,10 +133,16 @@ fn contact_details_and_gambling_written_around_the_filters_are_caught() {
         "Рабочее зеркало 1xbet: 1xbet-zerkalo.net",
         "go to casino-x.com tonight",
         "Double your bitcoin in 24 hours, guaranteed",
+        "w w w . b e t w i n . c o m — заходи, не пожалеешь",
+        "ww w.1xbet.co m best odds",
+        "t . me / vizy_usa_bystro",
+        "Check out casino777 dot ru, huge bonuses",
         "Send 1 BTC and get 2 BTC back",
     ]);
     assert_approved(&[
         "I'll be at the embassy at noon; meet me at gate 2.",
         "Bet365 had Russia at 5/1 before the match, for what it's worth.",
+        "Source: https://www.reuters.com/world/europe/russia-us-talks-2025-02-27/",
+        "По ИНН 7707083893 можно проверить, что это действительно Сбер.",
     ]);
 }
