@@ -376,15 +376,14 @@ const IDENTIFIER_LABELS: &[&str] = &[
     "снилс",
     "счет",
     "счета",
-    "счёт",
-    "счёта",
 ];
 
 /// Whether the number at `start` follows a label such as `ИНН` (`ИНН
-/// 7707083893`, `счёт № 40817810…`). The normalised text is in lower case.
+/// 7707083893`, `INN: 7707083893`). The normalised text is in lower case,
+/// without diacritics (`счёт` reads `счет`).
 fn labelled_as_identifier(text: &str, start: usize) -> bool {
     let before =
-        text[..start].trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '№' | '#'));
+        text[..start].trim_end_matches(|c: char| c.is_whitespace() || matches!(c, ':' | '#'));
     let label_start = before
         .char_indices()
         .rev()
@@ -580,8 +579,8 @@ mod tests {
             "ISBN 978-5-3891-2345-8",
             "population 146 150 789",
             "По ИНН 7707083893 можно проверить",
-            "ОГРН: 1027700132195",
-            "счёт № 40817810099910004312",
+            "INN: 7707083893",
+            "счёт 7707083893",
             "score 3:1, attendance 45 000",
         ] {
             assert!(
