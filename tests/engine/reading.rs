@@ -97,6 +97,8 @@ fn rarer_forms_insults_and_indirect_threats_are_caught() {
         "Чмошники из управы опять ничего не сделали.",
         "Ну ты и олень, раз поверил в это.",
         "Typical libtard nonsense in these comments.",
+        "Либерасты опять ноют про визы.",
+        "The vatniks in this thread are out in force today.",
         "I'll dox you and your family.",
         "Знаю, где ты живёшь.",
         "Голову тебе оторву, умник.",
