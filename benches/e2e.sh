@@ -4,7 +4,7 @@
 # generator on the other. Prints each figure and its ratio to its ceiling;
 # JSON reports go to target/e2e/.
 #
-#   bash benches/e2e.sh            # everything (about 10 minutes; the first run also fills 1M comments, 2-3 more)
+#   bash benches/e2e.sh            # everything (about 12 minutes; the first run also fills 1M comments, 2-3 more)
 #   bash benches/e2e.sh submit     # one scenario: submit | fanout | storage | growth
 set -euo pipefail
 cd "$(dirname "$0")/.."

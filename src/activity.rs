@@ -107,12 +107,14 @@ impl AuthorActivity {
                 earlier: None,
             });
         // Forget quiet authors now and then, so the map holds only the
-        // authors of the rules' window (and at most as many again).
+        // authors of the rules' window (and at most as many again). The
+        // table keeps its capacity: it grows back to twice what is left
+        // before the next sweep, and shrinking it would only rehash every
+        // author twice more, under the lock, on a submit.
         if recent.by_author.len() > recent.sweep_at.max(MIN_SWEEP_AT) {
             recent
                 .by_author
                 .retain(|_, times| times.newest >= oldest_kept);
-            recent.by_author.shrink_to_fit();
             recent.sweep_at = 2 * recent.by_author.len();
             recent.sweeps += 1;
         }
