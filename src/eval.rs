@@ -3,7 +3,8 @@
 //! and every miss.
 //!
 //! Each line: `{"id", "label": "abusive"|"spam"|"innocent", "category",
-//! "lang", "text", "expect_span"?, "trap"?}`. An abusive or spam comment is
+//! "lang", "text", "expect_span"?, "trap"?}`; an innocent comment is a trap
+//! when `trap` is true or its category is `trap`. An abusive or spam comment is
 //! caught when the verdict is not approve; an innocent one is a false
 //! positive when it is. `expect_span`, when given, must lie inside a span of
 //! the verdict.
@@ -36,6 +37,13 @@ pub struct Sample {
     pub expect_span: Option<String>,
     #[serde(default)]
     pub trap: bool,
+}
+
+impl Sample {
+    /// An innocent comment written to look like an offending one.
+    pub fn is_trap(&self) -> bool {
+        self.label == Label::Innocent && (self.trap || self.category == "trap")
+    }
 }
 
 /// A line of the corpus that could not be read.
@@ -145,7 +153,7 @@ pub fn evaluate(rules: &RuleSet, samples: &[Sample]) -> Report {
             Label::Abusive | Label::Spam => flagged,
         };
         tally.good += usize::from(good);
-        if sample.label == Label::Innocent && sample.trap {
+        if sample.is_trap() {
             report.traps.total += 1;
             report.traps.good += usize::from(good);
         }
@@ -273,5 +281,24 @@ impl fmt::Display for Report {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_innocent_comment_is_a_trap_by_its_flag_or_by_its_category() {
+        let corpus = [
+            r#"{"id": "a", "label": "innocent", "category": "trap", "text": "Scunthorpe won at home."}"#,
+            r#"{"id": "b", "label": "innocent", "category": "news", "trap": true, "text": "A classic assassin film."}"#,
+            r#"{"id": "c", "label": "innocent", "category": "news", "text": "The talks resume on Monday."}"#,
+        ]
+        .join("\n");
+        let samples = parse_corpus(&corpus).unwrap();
+        let report = evaluate(&RuleSet::builtin(), &samples);
+        assert_eq!(report.traps.total, 2, "{report}");
+        assert_eq!(report.trap_false_positives(), 0, "{report}");
     }
 }
