@@ -4,7 +4,7 @@
 # generator on the other. Prints each figure and its ratio to its ceiling;
 # JSON reports go to target/e2e/.
 #
-#   bash benches/e2e.sh            # everything (about 12 minutes; the first run also fills 1M comments, 2-3 more)
+#   bash benches/e2e.sh            # everything (about 13 minutes; the first run also fills 1M comments, 2-3 more)
 #   bash benches/e2e.sh submit     # one scenario: submit | fanout | storage | growth
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,17 +94,32 @@ scenario_submit() {
   echo "== submit: 64 concurrent submitters, durable SubmitComment vs a bare echo"
   for size in 200 2048; do
     start_bare
-    run_load "bare echo ${size}B" "$out/submit-bare-$size.json" --submitters 64 --body-bytes "$size"
+    run_load "bare echo ${size}B" "$out/submit-bare-$size.json" --submitters 64 --body-bytes "$size" --server-pid "$server_pid"
     stop_server
     rm -rf "$out/data-submit"
     start_commentd "$out/data-submit"
-    run_load "commentd ${size}B" "$out/submit-commentd-$size.json" --submitters 64 --body-bytes "$size"
+    run_load "commentd ${size}B" "$out/submit-commentd-$size.json" --submitters 64 --body-bytes "$size" --server-pid "$server_pid"
     stop_server
     local c b p99
     c=$(field "$out/submit-commentd-$size.json" "['submits_per_sec']")
     b=$(field "$out/submit-bare-$size.json" "['submits_per_sec']")
     p99=$(field "$out/submit-commentd-$size.json" "['submit_latency']['p99_us']")
     echo "   ${size}B: commentd / bare = $(ratio "$c" "$b") (target >= 0.50 at 200B); commentd p99 $(ratio "$p99" 1000) ms (target < 5)"
+    # Where each submit's server CPU goes, and the best ratio the storage
+    # alone allows: commentd's runtime threads doing no more than the bare
+    # echo does (no moderation), plus the writer and sled's I/O threads.
+    python3 - "$out/submit-bare-$size.json" "$out/submit-commentd-$size.json" <<'EOF'
+import json, sys
+bare, ours = (json.load(open(f))["server_cpu"] for f in sys.argv[1:])
+threads = ours["us_per_submit_by_thread"]
+storage = threads.get("commentd-writer", 0) + threads.get("sled-io", 0)
+runtime = threads.get("tokio-rt-worker", 0)
+echo = bare["us_per_submit"]
+print(f"   server CPU per submit: bare echo {echo:.1f} us; commentd {ours['us_per_submit']:.1f} us ="
+      f" runtime (transport, moderation) {runtime:.1f} + storage (writer, sled I/O) {storage:.1f}")
+print(f"   the storage alone bounds commentd / bare at {echo / (echo + storage):.2f}"
+      f" (if the rest cost no more than the echo)")
+EOF
   done
 }
 
@@ -144,6 +159,7 @@ scenario_fanout() {
       "events per server CPU-second: commentd $(ratio "$ce" "$c_cpu"), bare $(ratio "$be" "$bare_cpu")," \
       "ratio $(python3 -c "print(f'{($ce / $c_cpu) / ($be / $bare_cpu):.2f}')") (target >= 0.70);" \
       "peak RSS commentd $c_rss MiB, bare $bare_rss MiB"
+    spread "stalled=$stalled" "$out/fanout-commentd-$stalled.json" "$out/fanout-bare-$stalled.json"
   done
   # commentd encodes each event once for all its watchers; a plain tonic
   # broadcast (above) encodes it for each. The same broadcast encoding once:
@@ -157,6 +173,34 @@ scenario_fanout() {
   p99=$(field "$out/fanout-bare-once.json" "['delivery_delay']['p99_us']")
   echo "   bare broadcast encoding once: events per server CPU-second $(ratio "$be" "$once_cpu"), p99 delay $(ratio "$p99" 1000) ms;" \
     "commentd (stalled=0) / it: $(python3 -c "print(f'{($ce / $c0_cpu) / ($be / $once_cpu):.2f}')")"
+  # The same 1,000 watchers as streams over 10 connections, as gateways
+  # would hold them: far fewer socket writes per event on both sides.
+  start_bare
+  fanout_load "bare broadcast, 10 conns" "$out/fanout-bare-mux.json" --subscribers 1000 --watch-connections 10
+  local mux_bare_cpu=$load_cpu
+  stop_server
+  rm -rf "$out/data-fanout"
+  start_commentd "$out/data-fanout"
+  fanout_load "commentd, 10 conns" "$out/fanout-commentd-mux.json" --subscribers 1000 --watch-connections 10
+  local mux_cpu=$load_cpu
+  stop_server
+  ce=$(field "$out/fanout-commentd-mux.json" "['events_delivered']")
+  be=$(field "$out/fanout-bare-mux.json" "['events_delivered']")
+  p99=$(field "$out/fanout-commentd-mux.json" "['delivery_delay']['p99_us']")
+  echo "   over 10 connections: delivered $ce of $(field "$out/fanout-commentd-mux.json" "['events_expected']");" \
+    "p99 delay $(ratio "$p99" 1000) ms, bare $(ratio "$(field "$out/fanout-bare-mux.json" "['delivery_delay']['p99_us']")" 1000) ms;" \
+    "events per server CPU-second: commentd $(ratio "$ce" "$mux_cpu"), bare $(ratio "$be" "$mux_bare_cpu")," \
+    "ratio $(python3 -c "print(f'{($ce / $mux_cpu) / ($be / $mux_bare_cpu):.2f}')")"
+  spread "10 connections" "$out/fanout-commentd-mux.json" "$out/fanout-bare-mux.json"
+}
+
+# How long one event took from its first watcher to its last (p50/p99), for
+# commentd and the bare broadcast: the burst of deliveries that the delay
+# cannot be shorter than.
+spread() { # label commentd.json bare.json
+  echo "   $1: one event from its first watcher to its last, p50 / p99:" \
+    "commentd $(ratio "$(field "$2" "['delivery_spread']['p50_us']")" 1000) / $(ratio "$(field "$2" "['delivery_spread']['p99_us']")" 1000) ms," \
+    "bare $(ratio "$(field "$3" "['delivery_spread']['p50_us']")" 1000) / $(ratio "$(field "$3" "['delivery_spread']['p99_us']")" 1000) ms"
 }
 
 scenario_storage() {

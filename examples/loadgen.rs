@@ -80,6 +80,10 @@ struct RunArgs {
     /// Connections the submitters share.
     #[arg(long, default_value_t = 8)]
     connections: usize,
+    /// Connections the reading watchers share, as streams multiplexed the
+    /// way a gateway would; 0 for one connection per watcher.
+    #[arg(long, default_value_t = 0)]
+    watch_connections: usize,
     #[arg(long, default_value_t = 3)]
     warmup_secs: u64,
     #[arg(long, default_value_t = 10)]
@@ -87,6 +91,10 @@ struct RunArgs {
     /// A label for the report.
     #[arg(long, default_value = "run")]
     label: String,
+    /// The server's process id (same machine, Linux): its CPU time over the
+    /// measured window goes into the report, per submit and per thread.
+    #[arg(long)]
+    server_pid: Option<u32>,
     /// Also write the report as JSON to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -154,9 +162,9 @@ struct CommentId {
     id: String,
 }
 
-/// `WatchComments`, decoding each event as an [`EventId`].
-async fn watch_ids(target: SocketAddr, request: WatchCommentsRequest) -> tonic::Streaming<EventId> {
-    let mut grpc = tonic::client::Grpc::new(channel(target).await);
+/// `WatchComments` on `channel`, decoding each event as an [`EventId`].
+async fn watch_ids(channel: Channel, request: WatchCommentsRequest) -> tonic::Streaming<EventId> {
+    let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.expect("channel ready");
     let path = http::uri::PathAndQuery::from_static("/commentd.v1.CommentService/WatchComments");
     grpc.server_streaming(
@@ -222,6 +230,10 @@ async fn run(args: RunArgs) -> serde_json::Value {
     let acked: Arc<Mutex<HashMap<u64, (Instant, usize)>>> = Arc::default();
 
     // Watchers: each records when each event arrived.
+    let mut shared_watch_channels = Vec::new();
+    for _ in 0..args.watch_connections {
+        shared_watch_channels.push(channel(args.target).await);
+    }
     let mut watchers = Vec::new();
     let mut readers_per_article = vec![0u64; articles.len()];
     for w in 0..args.subscribers {
@@ -231,6 +243,8 @@ async fn run(args: RunArgs) -> serde_json::Value {
         }
         let stalled = w < args.stalled;
         let target = args.target;
+        let shared_channel = (!shared_watch_channels.is_empty())
+            .then(|| shared_watch_channels[w % shared_watch_channels.len()].clone());
         let stopped = Arc::clone(&watchers_stop);
         watchers.push(tokio::spawn(async move {
             let request = WatchCommentsRequest {
@@ -254,7 +268,11 @@ async fn run(args: RunArgs) -> serde_json::Value {
                 stopped.notified().await;
                 return arrivals;
             }
-            let mut stream = watch_ids(target, request).await;
+            let channel = match shared_channel {
+                Some(shared) => shared,
+                None => channel(target).await,
+            };
+            let mut stream = watch_ids(channel, request).await;
             let stopped = stopped.notified();
             tokio::pin!(stopped);
             loop {
@@ -346,11 +364,13 @@ async fn run(args: RunArgs) -> serde_json::Value {
     }
 
     tokio::time::sleep(Duration::from_secs(args.warmup_secs)).await;
+    let cpu_before = args.server_pid.map(ServerCpu::sample);
     measuring.store(true, Ordering::Relaxed);
     let measured_from = Instant::now();
     tokio::time::sleep(Duration::from_secs(args.duration_secs)).await;
     measuring.store(false, Ordering::Relaxed);
     let measured = measured_from.elapsed();
+    let cpu_after = args.server_pid.map(ServerCpu::sample);
     // Let the last events arrive before the watchers stop.
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
@@ -361,6 +381,8 @@ async fn run(args: RunArgs) -> serde_json::Value {
     let acked = acked.lock().unwrap().clone();
     let mut delays = histogram();
     let mut delivered = 0u64;
+    // First and last arrival of each event over its watchers.
+    let mut first_last: HashMap<u64, (Instant, Instant)> = HashMap::new();
     let readers = args.subscribers.saturating_sub(args.stalled);
     for w in watchers {
         let arrivals = w.await.expect("watcher");
@@ -369,9 +391,16 @@ async fn run(args: RunArgs) -> serde_json::Value {
             if let Some((ack, _)) = acked.get(&id) {
                 seen += 1;
                 delays.saturating_record(at.saturating_duration_since(*ack).as_micros() as u64);
+                let span = first_last.entry(id).or_insert((at, at));
+                span.0 = span.0.min(at);
+                span.1 = span.1.max(at);
             }
         }
         delivered += seen;
+    }
+    let mut spreads = histogram();
+    for (first, last) in first_last.values() {
+        spreads.saturating_record(last.duration_since(*first).as_micros() as u64);
     }
     let expected: u64 = acked
         .values()
@@ -380,12 +409,17 @@ async fn run(args: RunArgs) -> serde_json::Value {
     let secs = measured.as_secs_f64();
     let submitted = submitted.load(Ordering::Relaxed);
     let latencies = latencies.lock().unwrap().clone();
+    let server_cpu = match (cpu_before, cpu_after) {
+        (Some(before), Some(after)) => after.since(&before, secs, submitted),
+        _ => serde_json::Value::Null,
+    };
     json!({
         "label": args.label,
         "submitters": args.submitters,
         "body_bytes": args.body_bytes,
         "rate_target": args.rate,
         "subscribers": args.subscribers,
+        "watch_connections": args.watch_connections,
         "stalled": args.stalled,
         "readers": readers,
         "articles": args.articles,
@@ -399,7 +433,76 @@ async fn run(args: RunArgs) -> serde_json::Value {
         "events_delivered": delivered,
         "events_delivered_per_sec": delivered as f64 / secs,
         "delivery_delay": percentiles(&delays),
+        // How long one event took from its first watcher to its last: the
+        // part of the delay that is one burst of deliveries, whatever the
+        // acknowledgement's own timing.
+        "delivery_spread": percentiles(&spreads),
+        "server_cpu": server_cpu,
     })
+}
+
+/// CPU time a process has used, in all and by thread name (numbered
+/// threads such as `sled-io-3` counted under one name), from `/proc`.
+struct ServerCpu {
+    total: f64,
+    by_thread: HashMap<String, f64>,
+}
+
+impl ServerCpu {
+    /// Clock ticks of user and system time in a `/proc/.../stat` line.
+    fn ticks(stat: &str) -> Option<f64> {
+        // The command name may hold spaces; the fields follow its ')'.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        Some(fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?)
+    }
+
+    fn sample(pid: u32) -> ServerCpu {
+        let ticks_per_second: f64 = std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok()?.trim().parse().ok())
+            .unwrap_or(100.0);
+        let read = |path: String| std::fs::read_to_string(path).unwrap_or_default();
+        let seconds = |stat: String| Self::ticks(&stat).map(|t| t / ticks_per_second);
+        let total = seconds(read(format!("/proc/{pid}/stat"))).unwrap_or(0.0);
+        let mut by_thread = HashMap::new();
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten();
+        for task in tasks.flatten() {
+            let dir = task.path().display().to_string();
+            let name = read(format!("{dir}/comm"));
+            let name = name
+                .trim()
+                .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
+            if let Some(used) = seconds(read(format!("{dir}/stat"))) {
+                *by_thread.entry(name.to_owned()).or_insert(0.0) += used;
+            }
+        }
+        ServerCpu { total, by_thread }
+    }
+
+    /// What was used between `before` and now: the share of one core, and
+    /// microseconds per submit in all and by thread name. Threads that
+    /// ended within the window are counted in the total only.
+    fn since(&self, before: &ServerCpu, seconds: f64, submits: u64) -> serde_json::Value {
+        let per_submit = |cpu: f64| (cpu * 1e6 / submits.max(1) as f64 * 10.0).round() / 10.0;
+        let used = self.total - before.total;
+        let by_thread: serde_json::Map<String, serde_json::Value> = self
+            .by_thread
+            .iter()
+            .map(|(name, &now)| {
+                let used = now - before.by_thread.get(name).copied().unwrap_or(0.0);
+                (name.clone(), json!(per_submit(used)))
+            })
+            .collect();
+        json!({
+            "core_share": used / seconds,
+            "us_per_submit": per_submit(used),
+            "us_per_submit_by_thread": by_thread,
+        })
+    }
 }
 
 fn print_run(report: &serde_json::Value) {
@@ -420,6 +523,23 @@ fn print_run(report: &serde_json::Value) {
         ms(&d["p99_us"]),
         report["errors"],
     );
+    let cpu = &report["server_cpu"];
+    if let Some(per_submit) = cpu["us_per_submit"].as_f64() {
+        let mut threads: Vec<_> = cpu["us_per_submit_by_thread"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, us)| us.as_f64().unwrap_or(0.0) >= 0.1)
+            .map(|(name, us)| format!("{name} {us}"))
+            .collect();
+        threads.sort();
+        println!(
+            "{:<24} server CPU {:.0}% of a core, {per_submit} us per submit ({})",
+            "",
+            cpu["core_share"].as_f64().unwrap_or(0.0) * 100.0,
+            threads.join(", ")
+        );
+    }
 }
 
 async fn fill(args: FillArgs) {
