@@ -9,8 +9,9 @@ use std::sync::LazyLock;
 
 use linkify::{LinkFinder, LinkKind};
 use regex::Regex;
+use unicode_normalization::UnicodeNormalization;
 
-use super::text::{NormText, is_pictographic as is_emoji};
+use super::text::{NormText, is_invisible, is_pictographic as is_emoji};
 
 /// What a heuristic found: an explanation and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,14 +20,18 @@ pub struct Finding {
     pub spans: Vec<(u32, u32)>,
 }
 
-/// Links: too many, or to a blocked domain. Links to allowed domains are
-/// never counted.
+/// Links: too many, to a blocked domain, or disguised. Links to allowed
+/// domains are never counted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkLimits {
     /// Most links a comment may carry; `None` for no limit.
     pub max: Option<usize>,
     pub allow_domains: BTreeSet<String>,
     pub block_domains: BTreeSet<String>,
+    /// Flag links written in full-width, mathematical or other compatibility
+    /// characters, or with invisible characters inside: nobody types a
+    /// link that way except to slip it past a filter.
+    pub block_disguised: bool,
 }
 
 /// A link found in the normalised text: its domain and original span.
@@ -34,6 +39,8 @@ pub struct LinkLimits {
 pub struct FoundLink {
     pub domain: String,
     pub span: (u32, u32),
+    /// Written with characters that normalisation had to undo.
+    pub disguised: bool,
 }
 
 fn url_finder() -> LinkFinder {
@@ -49,17 +56,26 @@ fn email_finder() -> LinkFinder {
 }
 
 /// Every link of the text, found once per text and shared by the link rules.
-pub(crate) fn find_links(norm: &NormText) -> Vec<FoundLink> {
+pub(crate) fn find_links(body: &str, norm: &NormText) -> Vec<FoundLink> {
     url_finder()
         .links(&norm.text)
         .filter_map(|link| {
             let span = norm.original_span(link.start()..link.end())?;
+            let written = body.get(span.0 as usize..span.1 as usize)?;
             Some(FoundLink {
                 domain: domain_of(link.as_str()),
                 span,
+                disguised: written.chars().any(disguises_a_link),
             })
         })
         .collect()
+}
+
+/// An invisible character, or one that normalisation replaces by another
+/// (full-width `ｗ`, mathematical `𝐰`, circled `ⓦ`). Letters of other
+/// scripts are not: `президент.рф` is a real address.
+fn disguises_a_link(c: char) -> bool {
+    !c.is_ascii() && (is_invisible(c) || !std::iter::once(c).nfkc().eq(std::iter::once(c)))
 }
 
 fn domain_of(url: &str) -> String {
@@ -102,6 +118,16 @@ impl LinkLimits {
                     domains.into_iter().collect::<Vec<_>>().join(", ")
                 ),
                 spans: blocked.iter().map(|l| l.span).collect(),
+            });
+        }
+        if self.block_disguised && links.iter().any(|l| l.disguised) {
+            return Some(Finding {
+                reason: "links written in look-alike or invisible characters".into(),
+                spans: links
+                    .iter()
+                    .filter(|l| l.disguised)
+                    .map(|l| l.span)
+                    .collect(),
             });
         }
         let counted: Vec<&FoundLink> = links
@@ -504,20 +530,47 @@ mod tests {
             max: Some(1),
             allow_domains: BTreeSet::from(["example.org".to_owned()]),
             block_domains: BTreeSet::from(["bit.ly".to_owned()]),
+            block_disguised: false,
         };
         let body = "see https://example.org/a and www.news.ru/x";
         let norm = NormText::new(body);
-        assert_eq!(limits.check(&find_links(&norm)), None);
+        assert_eq!(limits.check(&find_links(body, &norm)), None);
         let body = "a.com b.com https://c.com/x";
         let norm = NormText::new(body);
         assert_eq!(
-            texts(body, limits.check(&find_links(&norm))),
+            texts(body, limits.check(&find_links(body, &norm))),
             ["a.com", "b.com", "https://c.com/x"]
         );
         let body = "click https://sub.bit.ly/xyz";
         let norm = NormText::new(body);
-        let finding = limits.check(&find_links(&norm)).unwrap();
+        let finding = limits.check(&find_links(body, &norm)).unwrap();
         assert!(finding.reason.contains("bit.ly"), "{}", finding.reason);
+    }
+
+    #[test]
+    fn links_in_full_width_or_with_invisible_characters_are_disguised() {
+        let limits = LinkLimits {
+            max: None,
+            allow_domains: BTreeSet::new(),
+            block_domains: BTreeSet::new(),
+            block_disguised: true,
+        };
+        for body in [
+            "book at ｗｗｗ．ｖｉｓａｆａｓｔ．ｃｏｍ today",
+            "help: visa\u{200b}-help\u{200b}.\u{200b}ru",
+            "see 𝐯𝐢𝐬𝐚𝐟𝐚𝐬𝐭.𝐜𝐨𝐦",
+        ] {
+            let norm = NormText::new(body);
+            let finding = limits.check(&find_links(body, &norm));
+            assert_eq!(texts(body, finding).len(), 1, "{body}");
+        }
+        for body in [
+            "see https://www.reuters.com/world and президент.рф",
+            "café.fr and https://example.org/naïve",
+        ] {
+            let norm = NormText::new(body);
+            assert_eq!(limits.check(&find_links(body, &norm)), None, "{body}");
+        }
     }
 
     #[test]

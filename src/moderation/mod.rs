@@ -444,7 +444,7 @@ impl RuleSet {
         self.find_regexes(body, norm, &mut work.regex_searches, &mut findings);
 
         let links = if self.needs_links {
-            find_links(norm)
+            find_links(body, norm)
         } else {
             Vec::new()
         };

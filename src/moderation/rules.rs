@@ -21,7 +21,7 @@
 //! id = "too-many-links"
 //! category = "links"
 //! action = "review"
-//! links = { max = 2, block_domains = ["bit.ly"] }
+//! links = { max = 2, block_domains = ["bit.ly"] }   # or disguised = true
 //! ```
 //!
 //! Each rule has exactly one condition: `terms`, `regex`, `links`,
@@ -142,6 +142,8 @@ struct RawLinks {
     allow_domains: Vec<String>,
     #[serde(default)]
     block_domains: Vec<String>,
+    #[serde(default)]
+    disguised: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -524,13 +526,14 @@ fn build_condition(
                 .filter(|d| !d.is_empty())
                 .collect()
         };
-        if links.max.is_none() && links.block_domains.is_empty() {
-            return invalid("'links' needs 'max' or 'block_domains'".into());
+        if links.max.is_none() && links.block_domains.is_empty() && !links.disguised {
+            return invalid("'links' needs 'max', 'block_domains' or 'disguised = true'".into());
         }
         return Some(Condition::Links(LinkLimits {
             max: links.max,
             allow_domains: normalise(links.allow_domains),
             block_domains: normalise(links.block_domains),
+            block_disguised: links.disguised,
         }));
     }
     if let Some(capitals) = capitals {

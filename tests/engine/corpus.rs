@@ -7,8 +7,11 @@
 //!   people who had not seen the rules; they guard against regressions with
 //!   the same false positive targets and a recall floor.
 //! * `hard.jsonl` was written to find what is still broken (rare forms,
-//!   indirect threats, disguised spam, literal senses of swear words); it
-//!   holds the engine to what it reached, not to the targets.
+//!   indirect threats, disguised spam, literal senses of swear words), and
+//!   `probe.jsonl` by a third tester the same way (English swearing in
+//!   Cyrillic, threats without a stock phrase, disguised links and handles,
+//!   words split by spaces or line breaks); they hold the engine to what it
+//!   reached, not to the targets.
 
 use commentd::eval::{Report, evaluate, parse_corpus};
 use commentd::moderation::RuleSet;
@@ -55,6 +58,13 @@ fn the_hard_corpus_does_not_regress() {
     let report = report("hard.jsonl");
     assert!(caught_share(&report) >= 0.92, "{report}");
     assert!(report.false_positive_rate() <= 0.04, "{report}");
+}
+
+#[test]
+fn the_probe_corpus_does_not_regress() {
+    let report = report("probe.jsonl");
+    assert!(caught_share(&report) >= 0.94, "{report}");
+    assert!(report.false_positive_rate() <= 0.05, "{report}");
 }
 
 #[test]
