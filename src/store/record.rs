@@ -77,8 +77,9 @@ pub struct DecisionRecord {
 
 #[derive(Clone, PartialEq, Message)]
 /// An entry of the event log. It names its comment rather than copying it:
-/// the comment is read when the event is replayed, with the status the
-/// event gave it.
+/// the comment is read when the event is replayed, with the status and the
+/// moderator's decision the event gave it (nothing else of a comment
+/// changes once stored).
 pub struct EventRecord {
     #[prost(uint64, tag = "1")]
     pub cursor: u64,
@@ -90,6 +91,14 @@ pub struct EventRecord {
     pub comment_id: u64,
     #[prost(uint32, tag = "6")]
     pub status: u32,
+    /// The moderator's decision the comment carried right after the event
+    /// (none for a comment approved by the rules).
+    #[prost(message, optional, tag = "7")]
+    pub decision: Option<DecisionRecord>,
+    /// Set in every event written since the decision was recorded; older
+    /// events replay with the comment's current decision.
+    #[prost(bool, tag = "8")]
+    pub decision_recorded: bool,
 }
 
 /// Stored data that does not decode into a valid domain value.
@@ -179,12 +188,10 @@ impl CommentRecord {
             created_micros: comment.created_at.unix_micros(),
             status: u32::from(status_byte(comment.status)),
             verdict: Some(verdict_record(&comment.verdict)),
-            decision: comment.moderator_decision.as_ref().map(|d| DecisionRecord {
-                moderator_id: d.moderator_id.as_str().to_owned(),
-                status: u32::from(status_byte(d.status)),
-                reason: d.reason.as_str().to_owned(),
-                decided_micros: d.decided_at.unix_micros(),
-            }),
+            decision: comment
+                .moderator_decision
+                .as_ref()
+                .map(DecisionRecord::from_decision),
             request_id: comment.request_id.as_ref().map(|r| r.as_str().to_owned()),
         }
     }
@@ -212,20 +219,37 @@ impl CommentRecord {
             verdict: verdict_from(self.verdict.ok_or_else(|| corrupt("missing verdict"))?)?,
             moderator_decision: self
                 .decision
-                .map(|d| -> Result<ModeratorDecision, Corrupt> {
-                    Ok(ModeratorDecision {
-                        moderator_id: ModeratorId::parse(&d.moderator_id)
-                            .map_err(|e| field("moderator_id", e))?,
-                        status: status(d.status)?,
-                        reason: DecisionReason::parse(&d.reason).map_err(|e| field("reason", e))?,
-                        decided_at: Timestamp::from_unix_micros(d.decided_micros),
-                    })
-                })
+                .map(DecisionRecord::into_decision)
                 .transpose()?,
             request_id: self
                 .request_id
                 .map(|r| RequestId::parse(&r).map_err(|e| field("request_id", e)))
                 .transpose()?,
+        })
+    }
+}
+
+impl DecisionRecord {
+    fn from_decision(decision: &ModeratorDecision) -> Self {
+        DecisionRecord {
+            moderator_id: decision.moderator_id.as_str().to_owned(),
+            status: u32::from(status_byte(decision.status)),
+            reason: decision.reason.as_str().to_owned(),
+            decided_micros: decision.decided_at.unix_micros(),
+        }
+    }
+
+    fn into_decision(self) -> Result<ModeratorDecision, Corrupt> {
+        let field = |name: &str, err: crate::domain::Invalid| corrupt(format!("{name} {err}"));
+        Ok(ModeratorDecision {
+            moderator_id: ModeratorId::parse(&self.moderator_id)
+                .map_err(|e| field("moderator_id", e))?,
+            status: u8::try_from(self.status)
+                .ok()
+                .and_then(status_from_byte)
+                .ok_or_else(|| corrupt(format!("unknown status {}", self.status)))?,
+            reason: DecisionReason::parse(&self.reason).map_err(|e| field("reason", e))?,
+            decided_at: Timestamp::from_unix_micros(self.decided_micros),
         })
     }
 }
@@ -267,12 +291,18 @@ pub fn encode_event(event: &CommentEvent) -> Vec<u8> {
         at_micros: event.at.unix_micros(),
         comment_id: event.comment.id.get(),
         status: u32::from(status_byte(event.comment.status)),
+        decision: event
+            .comment
+            .moderator_decision
+            .as_ref()
+            .map(DecisionRecord::from_decision),
+        decision_recorded: true,
     }
     .encode_to_vec()
 }
 
 /// An event as stored: everything but the comment itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
     pub cursor: Cursor,
     pub kind: EventKind,
@@ -280,12 +310,19 @@ pub struct StoredEvent {
     pub comment_id: CommentId,
     /// The comment's status right after the event.
     pub status: crate::domain::CommentStatus,
+    /// Its moderator's decision right after the event; `None` in events
+    /// written before decisions were recorded with them.
+    pub decision: Option<Option<ModeratorDecision>>,
 }
 
 impl StoredEvent {
-    /// The event with its comment as it was then.
+    /// The event with its comment as it was then: only the status and the
+    /// moderator's decision change after a comment is stored.
     pub fn with_comment(self, mut comment: Comment) -> CommentEvent {
         comment.status = self.status;
+        if let Some(decision) = self.decision {
+            comment.moderator_decision = decision;
+        }
         CommentEvent {
             cursor: self.cursor,
             kind: self.kind,
@@ -310,6 +347,16 @@ pub fn decode_event(bytes: &[u8]) -> Result<StoredEvent, Corrupt> {
             .ok()
             .and_then(status_from_byte)
             .ok_or_else(|| corrupt(format!("unknown status {}", record.status)))?,
+        decision: if record.decision_recorded {
+            Some(
+                record
+                    .decision
+                    .map(DecisionRecord::into_decision)
+                    .transpose()?,
+            )
+        } else {
+            None
+        },
     })
 }
 

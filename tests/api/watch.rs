@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use commentd::proto::{
-    CommentEventType, CommentStatus, WatchCommentsRequest, WatchCommentsResponse,
+    CommentEventType, CommentStatus, ModerateCommentRequest, WatchCommentsRequest,
+    WatchCommentsResponse,
 };
 use tokio_stream::StreamExt;
 use tonic::{Code, Streaming};
@@ -121,6 +122,68 @@ async fn without_a_cursor_only_new_events_arrive() {
     let after = app.submit("a", "After the watch started.").await;
     let event = next(&mut stream).await;
     assert_eq!(event.comment.unwrap().id, after.id);
+}
+
+#[tokio::test]
+async fn a_replayed_event_carries_the_status_and_decision_it_gave_as_a_live_one_did() {
+    let app = spawn_app().await;
+    let mut client = app.client.clone();
+    let mut live = watch(&mut client, "a", None).await;
+    let comment = app.submit("a", "A fair point about the visas.").await;
+    for (moderator, status, reason) in [
+        ("mod-alice", CommentStatus::Rejected, "off-topic"),
+        ("mod-bob", CommentStatus::Approved, "on appeal"),
+    ] {
+        client
+            .moderate_comment(ModerateCommentRequest {
+                id: comment.id.clone(),
+                status: status as i32,
+                moderator_id: moderator.into(),
+                reason: reason.into(),
+            })
+            .await
+            .expect("the decision is recorded");
+    }
+    let seen = |event: WatchCommentsResponse| {
+        let comment = event.comment.unwrap();
+        let decision = comment
+            .moderator_decision
+            .map(|d| (d.moderator_id, d.status, d.reason));
+        (event.r#type, comment.status, decision)
+    };
+    let mut live_events = Vec::new();
+    for _ in 0..3 {
+        live_events.push(seen(next(&mut live).await));
+    }
+    let mut replay = watch(&mut client, "a", Some(0)).await;
+    let mut replayed = Vec::new();
+    for _ in 0..3 {
+        replayed.push(seen(next(&mut replay).await));
+    }
+    let decision = |moderator: &str, status: CommentStatus, reason: &str| {
+        Some((moderator.to_owned(), status as i32, reason.to_owned()))
+    };
+    assert_eq!(
+        live_events,
+        [
+            (
+                CommentEventType::Published as i32,
+                CommentStatus::Approved as i32,
+                None
+            ),
+            (
+                CommentEventType::Retracted as i32,
+                CommentStatus::Rejected as i32,
+                decision("mod-alice", CommentStatus::Rejected, "off-topic")
+            ),
+            (
+                CommentEventType::Published as i32,
+                CommentStatus::Approved as i32,
+                decision("mod-bob", CommentStatus::Approved, "on appeal")
+            ),
+        ]
+    );
+    assert_eq!(replayed, live_events);
 }
 
 #[tokio::test]
