@@ -60,6 +60,10 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<Event, WatchError>> + Se
 pub enum WatchError {
     #[error("too many watchers ({0}); try again later")]
     TooManyWatchers(usize),
+    #[error(
+        "after_cursor {after} is beyond the last event, {last}; resume from a cursor this server sent"
+    )]
+    CursorAhead { after: Cursor, last: Cursor },
     #[error("the server is shutting down; resume with after_cursor={last_sent}")]
     ShuttingDown { last_sent: Cursor },
     #[error("reading stored events failed ({source}); resume with after_cursor={last_sent}")]
@@ -159,6 +163,15 @@ impl Feed {
         let slot = WatcherSlot(Arc::clone(self));
         if count > self.config.max_watchers {
             return Err(WatchError::TooManyWatchers(self.config.max_watchers));
+        }
+        // Every cursor a watcher was sent is durable, so one beyond the
+        // durable end was never sent by this store (a restored backup, a
+        // typo): waiting there would skip events in silence.
+        if let Some(after) = after {
+            let last = store.durable_cursor();
+            if after > last {
+                return Err(WatchError::CursorAhead { after, last });
+            }
         }
         let live = self.subscribe(article.as_ref());
         // Read after subscribing: everything above it will come live.

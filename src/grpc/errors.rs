@@ -139,6 +139,12 @@ impl From<WatchError> for Status {
                 "TOO_MANY_WATCHERS",
                 &[("max_watchers", max.to_string())],
             ),
+            WatchError::CursorAhead { after: _, last } => info(
+                Code::OutOfRange,
+                message,
+                "CURSOR_AHEAD",
+                &[("last_cursor", last.to_string())],
+            ),
             WatchError::ShuttingDown { last_sent } => info(
                 Code::Unavailable,
                 message,

@@ -187,6 +187,26 @@ async fn a_replayed_event_carries_the_status_and_decision_it_gave_as_a_live_one_
 }
 
 #[tokio::test]
+async fn a_cursor_beyond_the_last_event_is_out_of_range_not_a_silent_wait() {
+    let app = spawn_app().await;
+    let comment = app.submit("a", "A fair point about the visas.").await;
+    let mut client = app.client.clone();
+    let mut at_the_end = watch(&mut client, "a", Some(1)).await;
+    let err = client
+        .watch_comments(WatchCommentsRequest {
+            article_id: "a".into(),
+            after_cursor: Some(1000),
+        })
+        .await
+        .expect_err("a cursor this server never sent");
+    assert_eq!(err.code(), Code::OutOfRange, "{err:?}");
+    assert!(err.message().contains("after_cursor 1000"), "{err:?}");
+    let later = app.submit("a", "Another fair point.").await;
+    assert_ne!(later.id, comment.id);
+    assert_eq!(next(&mut at_the_end).await.comment.unwrap().id, later.id);
+}
+
+#[tokio::test]
 async fn cursor_zero_replays_from_the_beginning_and_empty_article_means_all() {
     let app = spawn_app().await;
     let a = app.submit("a", "First.").await;
