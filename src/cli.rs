@@ -68,22 +68,24 @@ pub struct ServeArgs {
     #[arg(long, env = "COMMENTD_RULES")]
     pub rules: Option<PathBuf>,
     /// sled page cache, in MiB.
-    #[arg(long, env = "COMMENTD_CACHE_MB", default_value_t = crate::store::DEFAULT_CACHE_MB)]
+    #[arg(long, env = "COMMENTD_CACHE_MB", default_value_t = crate::store::DEFAULT_CACHE_MB,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub cache_mb: u64,
     /// Largest comment body, in bytes.
-    #[arg(long, env = "COMMENTD_MAX_BODY_BYTES", default_value_t = 8192)]
+    #[arg(long, env = "COMMENTD_MAX_BODY_BYTES", default_value_t = 8192, value_parser = at_least_one)]
     pub max_body_bytes: usize,
     /// Largest gRPC request message, in bytes.
-    #[arg(long, env = "COMMENTD_MAX_REQUEST_BYTES", default_value_t = 65536)]
+    #[arg(long, env = "COMMENTD_MAX_REQUEST_BYTES", default_value_t = 65536, value_parser = at_least_one)]
     pub max_request_bytes: usize,
     /// Most WatchComments streams at once.
-    #[arg(long, env = "COMMENTD_MAX_WATCHERS", default_value_t = 10_000)]
+    #[arg(long, env = "COMMENTD_MAX_WATCHERS", default_value_t = 10_000, value_parser = at_least_one)]
     pub max_watchers: usize,
     /// Concurrent HTTP/2 streams per connection.
     #[arg(
         long,
         env = "COMMENTD_MAX_STREAMS_PER_CONNECTION",
-        default_value_t = 1024
+        default_value_t = 1024,
+        value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub max_streams_per_connection: u32,
     /// Deadline for unary requests, in seconds.
@@ -92,6 +94,15 @@ pub struct ServeArgs {
     /// How long shutdown waits for requests in flight, in seconds.
     #[arg(long, env = "COMMENTD_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+}
+
+/// A count or size that must be at least one.
+fn at_least_one(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(err) => Err(err.to_string()),
+    }
 }
 
 impl ServeArgs {
@@ -197,6 +208,14 @@ fn eval(corpus: &std::path::Path, rules: Option<&std::path::Path>) -> ExitCode {
 }
 
 fn serve(args: &ServeArgs) -> ExitCode {
+    // A body must fit in a request with the other fields around it.
+    if args.max_body_bytes >= args.max_request_bytes {
+        eprintln!(
+            "commentd: --max-body-bytes ({}) must be smaller than --max-request-bytes ({})",
+            args.max_body_bytes, args.max_request_bytes
+        );
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

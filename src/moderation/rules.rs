@@ -272,6 +272,16 @@ pub(super) fn parse(source: &str, origin: &str) -> Result<RuleSet, RuleFileError
         problems.add(None, None, format!("more than {MAX_RULES} rules"));
         return Err(fail(problems.list));
     }
+    // An empty file is what an interrupted write leaves; loading it would
+    // approve everything.
+    if raw.rules.is_empty() {
+        problems.add(
+            None,
+            None,
+            String::from("no [[rule]]: a rule set without rules would approve every comment"),
+        );
+        return Err(fail(problems.list));
+    }
 
     let mut matcher = MatcherBuilder::default();
     for exception in &raw.exceptions {
