@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::server::HealthReporter;
@@ -198,7 +199,9 @@ impl Application {
             feed,
             core,
         } = self;
-        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let reporter = HealthReporter::new();
+        let health_closing = CancellationToken::new();
+        let health_service = crate::grpc::health_service(reporter.clone(), health_closing.clone());
         reporter.set_serving::<CommentServiceServer<Api>>().await;
         let health_task = tokio::spawn(follow_store_health(store.clone(), reporter.clone()));
 
@@ -233,6 +236,7 @@ impl Application {
                 .set_service_status("", tonic_health::ServingStatus::NotServing)
                 .await;
             closing_feed.close();
+            health_closing.cancel();
             let _ = stop_tx.send(());
         });
 

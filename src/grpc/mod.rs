@@ -5,6 +5,7 @@
 mod convert;
 mod encoded;
 mod errors;
+mod health;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::proto::server::comment_service_server::CommentService;
 use crate::store::Page;
 
 pub use self::encoded::EncodedEvent;
+pub use self::health::{ClosingHealth, health_service};
 pub use crate::proto::server::comment_service_server::CommentServiceServer;
 
 /// tonic reports a request message over the size limit as OUT_OF_RANGE;

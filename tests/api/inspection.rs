@@ -1,6 +1,8 @@
 //! Operators can inspect the service with standard tools: health checks and
 //! server reflection (both v1 and v1alpha).
 
+use std::time::Duration;
+
 use tokio_stream::StreamExt;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -10,7 +12,7 @@ use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionCli
 use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
 use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 async fn channel(addr: std::net::SocketAddr) -> tonic::transport::Channel {
     tonic::transport::Channel::from_shared(format!("http://{addr}"))
@@ -35,6 +37,29 @@ async fn health_reports_serving_for_the_server_and_the_service() {
             .status();
         assert_eq!(status, ServingStatus::Serving, "{service:?}");
     }
+}
+
+#[tokio::test]
+async fn an_open_health_watch_ends_with_not_serving_and_does_not_hold_up_shutdown() {
+    let mut app = spawn_app_with(|s| s.shutdown_grace = Duration::from_secs(30)).await;
+    let mut health = HealthClient::new(channel(app.addr).await);
+    let mut watch = health
+        .watch(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = watch.next().await.unwrap().unwrap();
+    assert_eq!(first.status(), ServingStatus::Serving);
+    tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("shutdown does not wait out the grace period for the watch");
+    let mut last = None;
+    while let Some(Ok(update)) = watch.next().await {
+        last = Some(update.status());
+    }
+    assert_eq!(last, Some(ServingStatus::NotServing));
 }
 
 async fn reflect(addr: std::net::SocketAddr, request: MessageRequest) -> MessageResponse {

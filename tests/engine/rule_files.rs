@@ -18,7 +18,11 @@ fn the_built_in_rules_are_valid() {
 
 #[test]
 fn a_file_without_rules_is_refused_rather_than_approving_everything() {
-    for source in ["", "name = \"truncated\"\n", "exceptions = [\"scunthorpe\"]\n"] {
+    for source in [
+        "",
+        "name = \"truncated\"\n",
+        "exceptions = [\"scunthorpe\"]\n",
+    ] {
         assert!(problems(source).contains("no [[rule]]"), "{source:?}");
     }
 }
