@@ -25,13 +25,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .compile_fds(descriptors.clone())?;
     // The server apart, on the same messages, except that it sends watch
     // events as bytes encoded once per event for all its watchers rather
-    // than once per watcher (`grpc::EncodedEvent`).
+    // than once per watcher (`grpc::EncodedEvent`), and that a request that
+    // does not decode is INVALID_ARGUMENT (`grpc::RequestCodec`).
     let server_dir = out_dir.join("server");
     fs::create_dir_all(&server_dir)?;
     tonic_prost_build::configure()
         .build_client(false)
         .build_server(true)
         .out_dir(&server_dir)
+        .codec_path("crate::grpc::RequestCodec")
         .extern_path(".commentd.v1", "crate::proto")
         .extern_path(
             ".commentd.v1.WatchCommentsResponse",

@@ -2,6 +2,7 @@
 //! maps results and errors back. Nothing else in commentd knows the proto
 //! types or `Status`.
 
+mod codec;
 mod convert;
 mod encoded;
 mod errors;
@@ -25,6 +26,7 @@ use crate::proto;
 use crate::proto::server::comment_service_server::CommentService;
 use crate::store::Page;
 
+pub use self::codec::RequestCodec;
 pub use self::encoded::EncodedEvent;
 pub use self::health::{ClosingHealth, health_service};
 pub use crate::proto::server::comment_service_server::CommentServiceServer;

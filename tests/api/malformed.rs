@@ -434,3 +434,72 @@ async fn malformed_values_in_every_field_get_their_status_and_change_nothing() {
     );
     assert_eq!(snapshot(&app).await, before, "stored data changed");
 }
+
+/// Sends bytes as they are, as a broken or hostile client would.
+#[derive(Default)]
+struct RawRequest;
+
+struct RawEncoder;
+
+impl tonic::codec::Encoder for RawEncoder {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        use prost::bytes::BufMut;
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Codec for RawRequest {
+    type Encode = Vec<u8>;
+    type Decode = commentd::proto::SubmitCommentResponse;
+    type Encoder = RawEncoder;
+    type Decoder = tonic_prost::ProstDecoder<commentd::proto::SubmitCommentResponse>;
+
+    fn encoder(&mut self) -> RawEncoder {
+        RawEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        tonic::codec::Codec::decoder(&mut tonic_prost::ProstCodec::<
+            (),
+            commentd::proto::SubmitCommentResponse,
+        >::default())
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_does_not_decode_is_invalid_argument_not_internal() {
+    let app = spawn_app().await;
+    let cases: [(&str, Vec<u8>); 4] = [
+        ("invalid UTF-8 in article_id", vec![0x0A, 0x02, 0xFF, 0xFE]),
+        ("truncated string", vec![0x0A, 0x10, b'a']),
+        ("wrong wire type", vec![0x0D, 1, 2, 3, 4]),
+        (
+            "overlong varint",
+            vec![0x38; 1].into_iter().chain([0xFF; 11]).collect(),
+        ),
+    ];
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", app.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    for (name, bytes) in cases {
+        let mut grpc = tonic::client::Grpc::new(channel.clone());
+        grpc.ready().await.unwrap();
+        let path =
+            http::uri::PathAndQuery::from_static("/commentd.v1.CommentService/SubmitComment");
+        let status = grpc
+            .unary(tonic::Request::new(bytes), path, RawRequest)
+            .await
+            .expect_err(name);
+        assert_eq!(status.code(), Code::InvalidArgument, "{name}: {status:?}");
+    }
+}
