@@ -323,16 +323,19 @@ fn transliterate_all(text: &str) -> Vec<String> {
 }
 
 /// `fuck` → `f*ck`, `fu*k`, `f*k`: one run of masks standing for the inner
-/// letters, first and last letter kept.
+/// letters, first and last letter kept. A variant keeps at least as many
+/// letters as it hides, less one: `b***h` is `bitch`, but `p*g` (a digit
+/// reads as a mask: `p1g`) is not `phuking`.
 fn masked_variants(pattern: &Pattern) -> Vec<Pattern> {
     let n = pattern.syms.len();
     if !(MIN_MASKED_LEN..=MAX_MASKED_LEN).contains(&n) || pattern.syms.contains(&Sym::GAP.0) {
         return Vec::new();
     }
+    let telling = |hidden: usize| hidden <= n - hidden + 1;
     let mut variants = Vec::new();
     if !pattern.anchored_start {
         // A fragment whose first letter is masked inside a word: `о*уели`.
-        for j in 1..n - 1 {
+        for j in (1..n - 1).filter(|&j| telling(j)) {
             let mut syms = vec![Sym::MASK.0];
             syms.extend_from_slice(&pattern.syms[j..]);
             let mut runs = vec![0];
@@ -346,7 +349,7 @@ fn masked_variants(pattern: &Pattern) -> Vec<Pattern> {
     }
     if pattern.anchored_start && !pattern.anchored_end {
         // A stem whose end is masked along with the ending: `пи**ец`, `sh**`.
-        for i in 2..n {
+        for i in (2..n).filter(|&i| telling(n - i)) {
             let mut syms = pattern.syms[..i].to_vec();
             syms.push(Sym::MASK.0);
             let mut runs = pattern.runs[..i].to_vec();
@@ -359,7 +362,7 @@ fn masked_variants(pattern: &Pattern) -> Vec<Pattern> {
         }
     }
     for i in 1..n - 1 {
-        for j in i + 1..n {
+        for j in (i + 1..n).filter(|&j| telling(j - i)) {
             let mut syms = pattern.syms[..i].to_vec();
             syms.push(Sym::MASK.0);
             syms.extend_from_slice(&pattern.syms[j..]);
