@@ -824,7 +824,7 @@ fn segment_words(chars: &[NormChar], core: &mut [bool], words: &mut Vec<Word>) {
                 after_sentence_end = false;
             } else {
                 scan.only_letters = false;
-                if f & flags::LEET != 0 {
+                if f & flags::LEET != 0 || info.class == Class::Mask {
                     scan.separators.see(i, info.c, chars);
                 }
                 if matches!(info.c, '.' | '!' | '?' | '…') {
@@ -912,6 +912,7 @@ fn mark_word(
         let i = start + i;
         let this_core = match info.class {
             Class::Letter | Class::Digit => true,
+            Class::Mask if separators.separates(info.c) => false,
             Class::Mask => inside(i) || masked_tail(i, info.c),
             Class::Leet if separators.separates(info.c) => false,
             Class::Leet if leet_needs_letters_on_both_sides(info.c) => inside(i) && has_letters,
@@ -926,9 +927,10 @@ fn mark_word(
     word
 }
 
-/// Leet symbols used as separators in a word rather than as letters: a
-/// symbol that occurs twice with a single letter between (`f|u|c|k`,
-/// `f!u!c!k`), where `sh!t` uses it once, as an `i`.
+/// Leet symbols and masks used as separators in a word rather than as
+/// letters: a symbol that occurs twice with a single letter between
+/// (`f|u|c|k`, `f!u!c!k`, `f🤬u🤬c🤬k`), where `sh!t` uses it once, as an
+/// `i`, and `f🤬ck` as a hidden letter.
 #[derive(Default)]
 struct SeparatingSymbols {
     /// The last position of each symbol seen, and whether it separates.
@@ -1073,9 +1075,26 @@ fn glue_single_letters(words: &mut Vec<Word>) -> u64 {
     looked_at + words.len() as u64
 }
 
+fn is_code(chars: &[NormChar], letters: usize) -> bool {
+    let solid = |c: &NormChar| matches!(c.class, Class::Letter | Class::Digit);
+    let (Some(first), Some(last)) = (chars.iter().position(solid), chars.iter().rposition(solid))
+    else {
+        return false;
+    };
+    let inner = &chars[first..=last];
+    let digits = inner.iter().filter(|c| c.class == Class::Digit).count();
+    digits > letters
+        && inner
+            .iter()
+            .any(|c| !solid(c) || (c.class == Class::Letter && c.upper))
+}
+
 fn render_word(norm: &NormText, core: &[bool], word: &Word, render: Render, out: &mut Stream) {
     out.gap(norm.chars[word.start].start);
-    let has_letters = word.letters > 0;
+    // Digits stand for letters in words of letters (`sh1t`, `1d10t`); a word
+    // of more digits than letters, with dots or dashes or in capitals, is a
+    // version, a number or a model (`v1.36`, `r0-1-236`, `A55`).
+    let has_letters = word.letters > 0 && !is_code(&norm.chars[word.start..word.end], word.letters);
     // Most words are letters only, read as Latin or Russian: no masks, no
     // separators, no leet.
     let plain = word.letters == word.end - word.start;

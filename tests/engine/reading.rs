@@ -148,3 +148,30 @@ fn contact_details_and_gambling_written_around_the_filters_are_caught() {
         "По ИНН 7707083893 можно проверить, что это действительно Сбер.",
     ]);
 }
+
+#[test]
+fn a_symbol_between_every_letter_separates_and_a_single_one_hides_a_letter() {
+    assert_not_approved(&[
+        "f🤬u🤬c🤬k this referee",
+        "f*u*c*k the sanctions",
+        "What a f🤬cking joke.",
+        "Total b***h move by the minister.",
+    ]);
+}
+
+#[test]
+fn a_mask_stands_for_no_more_letters_than_the_word_shows() {
+    // `p1g` reads as `p*g`, which would hide five letters of `phuking`.
+    assert_approved(&["Level p1g of the parking garage is closed."]);
+}
+
+#[test]
+fn versions_numbers_and_models_are_codes_but_digits_in_words_are_letters() {
+    assert_approved(&[
+        "Upgrade to v1.36 fixed it.",
+        "Ticket r0-1-236 is still open at the consulate.",
+        "The A55 into North Wales was closed again.",
+        "Samsung Galaxy A55 review: the embassy's new phones.",
+    ]);
+    assert_not_approved(&["you 1d10t.", "kiss my a55!", "5h1t happens", "ты п1зда"]);
+}
