@@ -243,9 +243,13 @@ impl Application {
         tracing::info!(%local_addr, data_dir = %settings.data_dir.display(), "commentd listening");
         let server = Server::builder()
             .layer(tower::util::MapResponseLayer::new(
-                crate::grpc::oversized_requests_are_resource_exhausted::<tonic::body::Body>,
+                crate::grpc::conventional_statuses::<tonic::body::Body>,
             ))
-            .timeout(settings.request_timeout)
+            // tower's timeout rather than tonic's, which answers CANCELLED.
+            .layer(tower::util::MapErrLayer::new(
+                crate::grpc::out_of_time_is_deadline_exceeded,
+            ))
+            .layer(tower::timeout::TimeoutLayer::new(settings.request_timeout))
             .http2_keepalive_interval(Some(settings.keepalive_interval))
             .http2_keepalive_timeout(Some(settings.keepalive_timeout))
             .max_concurrent_streams(Some(settings.max_streams_per_connection))

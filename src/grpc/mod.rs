@@ -34,9 +34,7 @@ pub use crate::proto::server::comment_service_server::CommentServiceServer;
 /// tonic reports a request message over the size limit as OUT_OF_RANGE;
 /// the gRPC convention (what grpc-go, grpc-java and grpc-core return) is
 /// RESOURCE_EXHAUSTED. This rewrites exactly that status.
-pub fn oversized_requests_are_resource_exhausted<B>(
-    mut response: http::Response<B>,
-) -> http::Response<B> {
+pub fn conventional_statuses<B>(mut response: http::Response<B>) -> http::Response<B> {
     let headers = response.headers_mut();
     let out_of_range = headers.get("grpc-status").is_some_and(|s| s == "11");
     let too_large = headers
@@ -49,6 +47,19 @@ pub fn oversized_requests_are_resource_exhausted<B>(
         headers.insert("grpc-status", http::HeaderValue::from_static("8"));
     }
     response
+}
+
+/// A request that ran out of the server's time is DEADLINE_EXCEEDED (tonic's
+/// own timeout says CANCELLED, which means the caller gave up and which
+/// retry policies treat differently).
+pub fn out_of_time_is_deadline_exceeded(err: tower::BoxError) -> tower::BoxError {
+    if err.is::<tower::timeout::error::Elapsed>() {
+        Box::new(Status::deadline_exceeded(
+            "the request took longer than the server allows (--request-timeout-secs)",
+        ))
+    } else {
+        err
+    }
 }
 
 /// Limits the API enforces on requests.
@@ -377,5 +388,24 @@ impl CommentService for Api {
         Ok(Response::new(proto::ModerateCommentResponse {
             comment: Some(convert::comment(&comment)),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_out_of_time_is_deadline_exceeded_and_other_errors_pass() {
+        let elapsed: tower::BoxError = Box::new(tower::timeout::error::Elapsed::new());
+        let mapped = out_of_time_is_deadline_exceeded(elapsed);
+        let status = mapped.downcast_ref::<Status>().expect("a status");
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+        let other: tower::BoxError = "connection reset".into();
+        assert!(
+            out_of_time_is_deadline_exceeded(other)
+                .downcast_ref::<Status>()
+                .is_none()
+        );
     }
 }

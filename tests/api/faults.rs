@@ -142,3 +142,24 @@ async fn a_failing_flush_acknowledges_nothing_until_storage_recovers() {
     let report = commentd::store::check(app.data_dir()).unwrap();
     assert!(report.is_consistent(), "{report}");
 }
+
+#[tokio::test]
+async fn a_request_that_runs_out_of_the_servers_time_is_deadline_exceeded() {
+    let app = crate::helpers::spawn_app_with(|s| s.request_timeout = Duration::ZERO).await;
+    // Submits wait for a flush; with no time allowed most run out of it,
+    // and whether one does depends on timing: every one that does must say
+    // DEADLINE_EXCEEDED, never CANCELLED (the caller gave up).
+    let submits = (0..32).map(|n| {
+        let mut client = app.client.clone();
+        tokio::spawn(async move {
+            client
+                .submit_comment(submission("a", &format!("reader-{n}"), "A fair point."))
+                .await
+        })
+    });
+    for submit in submits.collect::<Vec<_>>() {
+        if let Err(status) = submit.await.unwrap() {
+            assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+        }
+    }
+}
