@@ -123,7 +123,11 @@ pub enum StoreError {
 
 impl From<sled::Error> for StoreError {
     fn from(err: sled::Error) -> Self {
-        StoreError::Io(err.to_string())
+        match err {
+            // sled shows an I/O error in its Debug form (`Os { code: 28, … }`).
+            sled::Error::Io(io) => StoreError::Io(io.to_string()),
+            other => StoreError::Io(other.to_string()),
+        }
     }
 }
 
@@ -626,5 +630,19 @@ impl Shared {
             activity.push((author, created_at));
         }
         Ok(activity)
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn an_io_error_reads_as_the_system_says_it() {
+        let err = StoreError::from(sled::Error::Io(std::io::Error::from_raw_os_error(28)));
+        assert_eq!(
+            err.to_string(),
+            "storage I/O failed: No space left on device (os error 28)"
+        );
     }
 }
