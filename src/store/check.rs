@@ -68,6 +68,16 @@ pub fn check(path: &Path) -> Result<CheckReport, OpenError> {
             reason: "does not exist or is not a directory".into(),
         });
     }
+    // sled creates whatever is missing: a checker must not initialise a
+    // store in a directory that holds none, nor over a damaged one.
+    for file in ["conf", "db"] {
+        if !path.join(file).is_file() {
+            return Err(OpenError::Unusable {
+                path: path.to_owned(),
+                reason: format!("holds no store: its '{file}' file is missing"),
+            });
+        }
+    }
     let db = open_db(&config)?;
     let trees = Trees::open(&db).map_err(|e| OpenError::Unusable {
         path: path.to_owned(),

@@ -48,3 +48,21 @@ fn check_of_a_missing_directory_fails_clearly() {
     assert_eq!(status.code(), Some(2));
     assert!(stderr.contains("/nonexistent/commentd"), "{stderr}");
 }
+
+#[test]
+fn check_of_a_directory_without_a_store_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("db"), b"not a database").unwrap();
+    let (status, _, stderr) = run(&["check", "--data-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("'conf' file is missing"), "{stderr}");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["db"]);
+    assert_eq!(
+        std::fs::read(dir.path().join("db")).unwrap(),
+        b"not a database"
+    );
+}
