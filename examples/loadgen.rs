@@ -13,9 +13,12 @@
 //! ```
 //!
 //! `run` reports submits per second, submit latency (p50/p99/p99.9, from an
-//! HDR histogram), events delivered per second and the delay from a submit's
-//! acknowledgement to its event reaching each watcher (p50/p99), as a table
-//! and, with `--json`, as JSON.
+//! HDR histogram), events delivered per second, the delay from a submit's
+//! acknowledgement to its event reaching each watcher (p50/p99) and each
+//! event's spread from its first watcher to its last, as a table and, with
+//! `--json`, as JSON. With `--server-pid` it adds the server's CPU time per
+//! submit, by thread; `--watch-connections N` multiplexes the watchers over
+//! N connections instead of one each.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
