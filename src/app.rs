@@ -243,7 +243,7 @@ impl Application {
         tracing::info!(%local_addr, data_dir = %settings.data_dir.display(), "commentd listening");
         let server = Server::builder()
             .layer(tower::util::MapResponseLayer::new(
-                crate::grpc::conventional_statuses::<tonic::body::Body>,
+                crate::grpc::oversized_requests_are_resource_exhausted::<tonic::body::Body>,
             ))
             // tower's timeout rather than tonic's, which answers CANCELLED.
             .layer(tower::util::MapErrLayer::new(

@@ -68,8 +68,12 @@ pub struct ServeArgs {
     #[arg(long, env = "COMMENTD_RULES")]
     pub rules: Option<PathBuf>,
     /// sled page cache, in MiB.
-    #[arg(long, env = "COMMENTD_CACHE_MB", default_value_t = crate::store::DEFAULT_CACHE_MB,
-          value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(
+        long,
+        env = "COMMENTD_CACHE_MB",
+        default_value_t = crate::store::DEFAULT_CACHE_MB,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
     pub cache_mb: u64,
     /// Largest comment body, in bytes.
     #[arg(long, env = "COMMENTD_MAX_BODY_BYTES", default_value_t = 8192, value_parser = at_least_one)]

@@ -34,7 +34,9 @@ pub use crate::proto::server::comment_service_server::CommentServiceServer;
 /// tonic reports a request message over the size limit as OUT_OF_RANGE;
 /// the gRPC convention (what grpc-go, grpc-java and grpc-core return) is
 /// RESOURCE_EXHAUSTED. This rewrites exactly that status.
-pub fn conventional_statuses<B>(mut response: http::Response<B>) -> http::Response<B> {
+pub fn oversized_requests_are_resource_exhausted<B>(
+    mut response: http::Response<B>,
+) -> http::Response<B> {
     let headers = response.headers_mut();
     let out_of_range = headers.get("grpc-status").is_some_and(|s| s == "11");
     let too_large = headers
