@@ -175,3 +175,16 @@ fn versions_numbers_and_models_are_codes_but_digits_in_words_are_letters() {
     ]);
     assert_not_approved(&["you 1d10t.", "kiss my a55!", "5h1t happens", "ты п1зда"]);
 }
+
+#[test]
+fn a_telephone_number_spelled_in_words_is_contact_information_a_count_is_not() {
+    assert_not_approved(&[
+        "Звоните: восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь",
+        "call me: eight nine one six one two three four five six seven",
+    ]);
+    assert_approved(&[
+        "Раз, два, три, четыре, пять — вышел зайчик погулять.",
+        "Счёт два один в пользу Зенита, а потом три два.",
+        "one two three four five, once I caught a fish alive",
+    ]);
+}
