@@ -1121,7 +1121,7 @@ fn render_word(norm: &NormText, core: &[bool], word: &Word, render: Render, out:
         let origin = info;
         let sym = match render {
             Render::Latin => latin_symbol(info, has_letters),
-            Render::LatinMaskedDigits if info.class == Class::Digit => Sym::MASK,
+            Render::LatinMaskedDigits if info.class == Class::Digit && has_letters => Sym::MASK,
             Render::LatinMaskedDigits => latin_symbol(info, has_letters),
             Render::Russian => russian_symbol(info, has_letters, origin.upper, false),
             Render::RussianLeetDigits => russian_symbol(info, has_letters, origin.upper, true),
