@@ -448,7 +448,8 @@ async fn run(args: RunArgs) -> serde_json::Value {
 /// threads such as `sled-io-3` counted under one name), from `/proc`.
 struct ServerCpu {
     total: f64,
-    by_thread: HashMap<String, f64>,
+    /// By thread id: the thread's name and its CPU seconds.
+    threads: HashMap<String, (String, f64)>,
 }
 
 impl ServerCpu {
@@ -469,7 +470,7 @@ impl ServerCpu {
         let read = |path: String| std::fs::read_to_string(path).unwrap_or_default();
         let seconds = |stat: String| Self::ticks(&stat).map(|t| t / ticks_per_second);
         let total = seconds(read(format!("/proc/{pid}/stat"))).unwrap_or(0.0);
-        let mut by_thread = HashMap::new();
+        let mut threads = HashMap::new();
         let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
             .into_iter()
             .flatten();
@@ -480,10 +481,11 @@ impl ServerCpu {
                 .trim()
                 .trim_end_matches(|c: char| c.is_ascii_digit() || c == '-');
             if let Some(used) = seconds(read(format!("{dir}/stat"))) {
-                *by_thread.entry(name.to_owned()).or_insert(0.0) += used;
+                let id = task.file_name().to_string_lossy().into_owned();
+                threads.insert(id, (name.to_owned(), used));
             }
         }
-        ServerCpu { total, by_thread }
+        ServerCpu { total, threads }
     }
 
     /// What was used between `before` and now: the share of one core, and
@@ -492,13 +494,16 @@ impl ServerCpu {
     fn since(&self, before: &ServerCpu, seconds: f64, submits: u64) -> serde_json::Value {
         let per_submit = |cpu: f64| (cpu * 1e6 / submits.max(1) as f64 * 10.0).round() / 10.0;
         let used = self.total - before.total;
-        let by_thread: serde_json::Map<String, serde_json::Value> = self
-            .by_thread
-            .iter()
-            .map(|(name, &now)| {
-                let used = now - before.by_thread.get(name).copied().unwrap_or(0.0);
-                (name.clone(), json!(per_submit(used)))
-            })
+        // Thread by thread, then summed by name: a thread that started in
+        // the window counts whole, one that ended in it is in the total only.
+        let mut by_name: HashMap<&str, f64> = HashMap::new();
+        for (id, (name, now)) in &self.threads {
+            let earlier = before.threads.get(id).map_or(0.0, |(_, used)| *used);
+            *by_name.entry(name).or_insert(0.0) += now - earlier;
+        }
+        let by_thread: serde_json::Map<String, serde_json::Value> = by_name
+            .into_iter()
+            .map(|(name, used)| (name.to_owned(), json!(per_submit(used))))
             .collect();
         json!({
             "core_share": used / seconds,
