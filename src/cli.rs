@@ -76,13 +76,13 @@ pub struct ServeArgs {
     )]
     pub cache_mb: u64,
     /// Largest comment body, in bytes.
-    #[arg(long, env = "COMMENTD_MAX_BODY_BYTES", default_value_t = 8192, value_parser = at_least_one)]
+    #[arg(long, env = "COMMENTD_MAX_BODY_BYTES", default_value_t = 8192, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_body_bytes: usize,
     /// Largest gRPC request message, in bytes.
-    #[arg(long, env = "COMMENTD_MAX_REQUEST_BYTES", default_value_t = 65536, value_parser = at_least_one)]
+    #[arg(long, env = "COMMENTD_MAX_REQUEST_BYTES", default_value_t = 65536, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_request_bytes: usize,
     /// Most WatchComments streams at once.
-    #[arg(long, env = "COMMENTD_MAX_WATCHERS", default_value_t = 10_000, value_parser = at_least_one)]
+    #[arg(long, env = "COMMENTD_MAX_WATCHERS", default_value_t = 10_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub max_watchers: usize,
     /// Concurrent HTTP/2 streams per connection.
     #[arg(
@@ -98,15 +98,6 @@ pub struct ServeArgs {
     /// How long shutdown waits for requests in flight, in seconds.
     #[arg(long, env = "COMMENTD_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
-}
-
-/// A count or size that must be at least one.
-fn at_least_one(value: &str) -> Result<usize, String> {
-    match value.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(err) => Err(err.to_string()),
-    }
 }
 
 impl ServeArgs {

@@ -558,8 +558,7 @@ impl Word {
         if !lower_case && (2..=MAX_ACRONYM_LETTERS).contains(&self.letters) {
             return true;
         }
-        let digits = || word.iter().filter(|c| c.class == Class::Digit).count();
-        !self.sentence_initial && (lower_case || digits() > self.letters)
+        !self.sentence_initial && (lower_case || is_code(word, self.letters))
     }
 
     fn any_cyrillic(&self) -> bool {
@@ -1075,6 +1074,9 @@ fn glue_single_letters(words: &mut Vec<Word>) -> u64 {
     looked_at + words.len() as u64
 }
 
+/// A version, a number or a model: more digits than letters, with dots,
+/// dashes or capitals among them (`v1.36`, `r0-1-236`, `RA123456789RU`), where
+/// `1d10t` is a word.
 fn is_code(chars: &[NormChar], letters: usize) -> bool {
     let solid = |c: &NormChar| matches!(c.class, Class::Letter | Class::Digit);
     let (Some(first), Some(last)) = (chars.iter().position(solid), chars.iter().rposition(solid))
